@@ -1,0 +1,639 @@
+#include "messages/json.hpp"
+
+#include "messages/error.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+#include <cstring>
+#include <exception>
+
+namespace es::json {
+
+namespace {
+
+using rapidjson::SizeType;
+
+constexpr unsigned parse_flags = rapidjson::kParseFullPrecisionFlag |
+                                 rapidjson::kParseValidateEncodingFlag |
+                                 rapidjson::kParseIterativeFlag;
+
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+constexpr size_t npos = std::string_view::npos;
+
+/// Returns the offset of the first byte that does not start a well-formed
+/// UTF-8 sequence (RFC 3629: no overlongs, surrogates or values above
+/// U+10FFFF), or npos.
+size_t invalid_utf8_at(std::string_view s) noexcept {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    unsigned lo = 0x80;
+    unsigned hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0)
+        lo = 0xA0;
+      else if (c == 0xED)
+        hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0)
+        lo = 0x90;
+      else if (c == 0xF4)
+        hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (n - i < len || p[i + 1] < lo || p[i + 1] > hi)
+      return i;
+    for (size_t k = 2; k < len; ++k)
+      if ((p[i + k] & 0xC0) != 0x80)
+        return i;
+    i += len;
+  }
+  return npos;
+}
+
+// -- JSON pointers
+// -------------------------------------------------------------
+
+struct segment {
+  std::string_view key;
+  size_t index = 0;
+  bool is_index = false;
+};
+
+void append_segment(std::string& out, const segment& seg) {
+  out += '/';
+  if (seg.is_index) {
+    out += std::to_string(seg.index);
+    return;
+  }
+  for (char c : seg.key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+}
+
+// -- parsing
+// -------------------------------------------------------------------
+
+struct guard_config {
+  size_t max_depth = default_max_depth;
+  size_t start_depth = 0;
+  bool allow_nul = true;
+  bool require_object = false;
+};
+
+/// A SAX filter in front of `Handler`: enforces the nesting limit, strict
+/// UTF-8 in decoded strings (RapidJSON 1.1.0 lets an escaped lone low
+/// surrogate through), optionally no NUL, and optionally an object at the
+/// top. Stops the parse with a message in `problem()`.
+template<class Handler>
+class guard {
+public:
+  guard(Handler& h, const guard_config& cfg)
+      : h_(h), cfg_(cfg), depth_(cfg.start_depth) {}
+
+  bool Null() { return scalar("null") && h_.Null(); }
+  bool Bool(bool x) { return scalar("boolean") && h_.Bool(x); }
+  bool Int(int x) { return scalar("number") && h_.Int(x); }
+  bool Uint(unsigned x) { return scalar("number") && h_.Uint(x); }
+  bool Int64(int64_t x) { return scalar("number") && h_.Int64(x); }
+  bool Uint64(uint64_t x) { return scalar("number") && h_.Uint64(x); }
+  bool Double(double x) { return scalar("number") && h_.Double(x); }
+  bool RawNumber(const char* s, SizeType n, bool copy) {
+    return scalar("number") && h_.RawNumber(s, n, copy);
+  }
+  bool String(const char* s, SizeType n, bool copy) {
+    return scalar("string") && text(s, n) && h_.String(s, n, copy);
+  }
+  bool Key(const char* s, SizeType n, bool copy) {
+    return text(s, n) && h_.Key(s, n, copy);
+  }
+  bool StartObject() { return open(true) && h_.StartObject(); }
+  bool EndObject(SizeType n) {
+    --depth_;
+    return h_.EndObject(n);
+  }
+  bool StartArray() { return open(false) && h_.StartArray(); }
+  bool EndArray(SizeType n) {
+    --depth_;
+    return h_.EndArray(n);
+  }
+
+  const std::string& problem() const noexcept { return problem_; }
+
+private:
+  bool stop(std::string what) {
+    problem_ = std::move(what);
+    return false;
+  }
+
+  bool scalar(const char* kind) {
+    if (depth_ == 0 && cfg_.require_object)
+      return stop(std::string{"expected object at top level, found "} + kind);
+    return true;
+  }
+
+  bool open(bool object) {
+    if (depth_ == 0 && cfg_.require_object && !object)
+      return stop("expected object at top level, found array");
+    if (++depth_ > cfg_.max_depth)
+      return stop("nesting depth exceeds " + std::to_string(cfg_.max_depth));
+    return true;
+  }
+
+  bool text(const char* s, SizeType n) {
+    std::string_view str{s, n};
+    if (invalid_utf8_at(str) != npos)
+      return stop("invalid UTF-8 in string (escaped lone surrogate)");
+    if (!cfg_.allow_nul && str.find('\0') != npos)
+      return stop("string contains \\u0000, which PostgreSQL jsonb rejects");
+    return true;
+  }
+
+  Handler& h_;
+  guard_config cfg_;
+  size_t depth_;
+  std::string problem_;
+};
+
+/// Parses `text` into `handler` through a guard. Returns an empty string on
+/// success, otherwise a message with the byte offset of the problem.
+template<class Handler>
+std::string parse_into(std::string_view text, Handler& handler,
+                       const guard_config& cfg) {
+  // RapidJSON reads NUL as end of input and would accept "{}\0junk".
+  if (auto pos = text.find('\0'); pos != npos)
+    return "invalid JSON at offset " + std::to_string(pos) +
+           ": NUL byte in input";
+  guard<Handler> g{handler, cfg};
+  rapidjson::MemoryStream ms{text.data(), text.size()};
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is{
+      ms};
+  rapidjson::Reader reader;
+  rapidjson::ParseResult res = reader.Parse<parse_flags>(is, g);
+  if (res)
+    return {};
+  if (res.Code() == rapidjson::kParseErrorTermination && !g.problem().empty())
+    return g.problem() + " at offset " + std::to_string(res.Offset());
+  return "invalid JSON at offset " + std::to_string(res.Offset()) + ": " +
+         rapidjson::GetParseError_En(res.Code());
+}
+
+const char* kind_of(const rapidjson::Value& v) noexcept {
+  switch (v.GetType()) {
+  case rapidjson::kNullType:
+    return "null";
+  case rapidjson::kFalseType:
+  case rapidjson::kTrueType:
+    return "boolean";
+  case rapidjson::kObjectType:
+    return "object";
+  case rapidjson::kArrayType:
+    return "array";
+  case rapidjson::kStringType:
+    return "string";
+  case rapidjson::kNumberType:
+    return "number";
+  }
+  return "unknown";
+}
+
+std::string to_text(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  v.Accept(w);
+  return {buf.GetString(), buf.GetSize()};
+}
+
+std::string context_string(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  return describe(err);
+}
+
+} // namespace
+
+caf::error check_object(std::string_view text, const check_options& opts) {
+  try {
+    guard_config cfg;
+    cfg.max_depth = opts.max_depth;
+    cfg.allow_nul = opts.allow_nul;
+    cfg.require_object = true;
+    rapidjson::BaseReaderHandler<> sink;
+    auto problem = parse_into(text, sink, cfg);
+    if (!problem.empty())
+      return make_error(ec::invalid_event, std::move(problem));
+    return caf::none;
+  } catch (const std::exception& e) {
+    return make_error(ec::invalid_event,
+                      std::string{"cannot check JSON: "} + e.what());
+  }
+}
+
+namespace detail {
+
+std::string quoted(std::string_view x) {
+  constexpr size_t max_len = 64;
+  bool cut = x.size() > max_len;
+  if (cut) {
+    size_t n = max_len;
+    while (n > 0 && (static_cast<unsigned char>(x[n]) & 0xC0) == 0x80)
+      --n; // do not split a UTF-8 sequence
+    x = x.substr(0, n);
+  }
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  w.String(x.data(), static_cast<SizeType>(x.size()));
+  std::string out{buf.GetString(), buf.GetSize()};
+  if (cut)
+    out += "...";
+  return out;
+}
+
+// -- writer
+// --------------------------------------------------------------------
+
+struct writer_impl {
+  explicit writer_impl(size_t limit) : out(buf), max_depth(limit) {}
+
+  rapidjson::StringBuffer buf;
+  json_writer out;
+  std::vector<segment> path;
+  size_t depth = 0;
+  size_t max_depth;
+  bool failed = false;
+  std::string error;
+};
+
+bool writer::fail(std::string message) {
+  auto& st = *impl_;
+  if (st.failed)
+    return false;
+  st.failed = true;
+  for (const auto& seg : st.path)
+    append_segment(st.error, seg);
+  if (!st.error.empty())
+    st.error += ": ";
+  st.error += message;
+  return false;
+}
+
+bool writer::begin_object() {
+  if (++impl_->depth > impl_->max_depth)
+    return fail("nesting depth exceeds " + std::to_string(impl_->max_depth));
+  return impl_->out.StartObject();
+}
+
+bool writer::end_object() {
+  --impl_->depth;
+  return impl_->out.EndObject();
+}
+
+bool writer::begin_array() {
+  if (++impl_->depth > impl_->max_depth)
+    return fail("nesting depth exceeds " + std::to_string(impl_->max_depth));
+  return impl_->out.StartArray();
+}
+
+bool writer::end_array() {
+  --impl_->depth;
+  return impl_->out.EndArray();
+}
+
+bool writer::key(std::string_view k) {
+  if (auto pos = invalid_utf8_at(k); pos != npos)
+    return fail("invalid UTF-8 in key at byte " + std::to_string(pos));
+  if (k.size() > std::numeric_limits<SizeType>::max())
+    return fail("key too long");
+  impl_->out.Key(k.data(), static_cast<SizeType>(k.size()));
+  impl_->path.push_back(segment{k, 0, false});
+  return true;
+}
+
+void writer::push(size_t index) {
+  impl_->path.push_back(segment{{}, index, true});
+}
+
+void writer::pop() {
+  impl_->path.pop_back();
+}
+
+bool writer::null() {
+  return impl_->out.Null();
+}
+
+bool writer::write(bool x) {
+  return impl_->out.Bool(x);
+}
+
+bool writer::write_signed(int64_t x) {
+  return impl_->out.Int64(x);
+}
+
+bool writer::write_unsigned(uint64_t x) {
+  return impl_->out.Uint64(x);
+}
+
+bool writer::write(double x) {
+  if (std::isnan(x))
+    return fail("cannot encode NaN");
+  if (std::isinf(x))
+    return fail("cannot encode infinity");
+  return impl_->out.Double(x);
+}
+
+bool writer::write(std::string_view x) {
+  if (auto pos = invalid_utf8_at(x); pos != npos)
+    return fail("invalid UTF-8 at byte " + std::to_string(pos));
+  if (x.size() > std::numeric_limits<SizeType>::max())
+    return fail("string too long");
+  return impl_->out.String(x.data(), static_cast<SizeType>(x.size()));
+}
+
+bool writer::write(const uuid& x) {
+  auto str = to_string(x);
+  return impl_->out.String(str.data(), static_cast<SizeType>(str.size()));
+}
+
+bool writer::write(timestamp x) {
+  if (x < timestamp_min || x > timestamp_max)
+    return fail("timestamp outside years 0001-9999");
+  auto str = to_iso8601(x);
+  return impl_->out.String(str.data(), static_cast<SizeType>(str.size()));
+}
+
+bool writer::write(const raw& x) {
+  guard_config cfg;
+  cfg.max_depth = impl_->max_depth;
+  cfg.start_depth = impl_->depth;
+  // Events go straight from the parser into the output: one pass, and the
+  // text comes out compact and normalized.
+  auto problem = parse_into(x.text, impl_->out, cfg);
+  if (!problem.empty())
+    return fail("raw value: " + problem);
+  return true;
+}
+
+// -- reader
+// --------------------------------------------------------------------
+
+struct reader_frame {
+  const rapidjson::Value* value;
+  segment seg;
+};
+
+struct reader_impl {
+  std::vector<reader_frame> stack;
+  bool failed = false;
+  std::string error;
+
+  const rapidjson::Value& cur() const noexcept { return *stack.back().value; }
+};
+
+bool reader::fail(std::string message) {
+  auto& st = *impl_;
+  if (st.failed)
+    return false;
+  st.failed = true;
+  for (size_t i = 1; i < st.stack.size(); ++i)
+    append_segment(st.error, st.stack[i].seg);
+  if (!st.error.empty())
+    st.error += ": ";
+  st.error += message;
+  return false;
+}
+
+bool reader::fail_missing(std::string_view key) {
+  impl_->stack.push_back(reader_frame{nullptr, segment{key, 0, false}});
+  return fail("missing required field");
+}
+
+bool reader::is_null() const {
+  return impl_->cur().IsNull();
+}
+
+bool reader::read(bool& x) {
+  const auto& v = impl_->cur();
+  if (!v.IsBool())
+    return fail(std::string{"expected boolean, found "} + kind_of(v));
+  x = v.GetBool();
+  return true;
+}
+
+bool reader::read_signed(int64_t& x, int64_t min, int64_t max) {
+  const auto& v = impl_->cur();
+  if (!v.IsNumber())
+    return fail(std::string{"expected integer, found "} + kind_of(v));
+  auto out_of_range = [&](const std::string& found) {
+    return fail("expected integer in [" + std::to_string(min) + ", " +
+                std::to_string(max) + "], found " + found);
+  };
+  if (v.IsInt64()) {
+    auto i = v.GetInt64();
+    if (i < min || i > max)
+      return out_of_range(std::to_string(i));
+    x = i;
+    return true;
+  }
+  if (v.IsUint64()) // above INT64_MAX
+    return out_of_range(std::to_string(v.GetUint64()));
+  return fail("expected integer, found number " + to_text(v));
+}
+
+bool reader::read_unsigned(uint64_t& x, uint64_t max) {
+  const auto& v = impl_->cur();
+  if (!v.IsNumber())
+    return fail(std::string{"expected integer, found "} + kind_of(v));
+  auto out_of_range = [&](const std::string& found) {
+    return fail("expected integer in [0, " + std::to_string(max) + "], found " +
+                found);
+  };
+  if (v.IsUint64()) {
+    auto i = v.GetUint64();
+    if (i > max)
+      return out_of_range(std::to_string(i));
+    x = i;
+    return true;
+  }
+  if (v.IsInt64()) // negative
+    return out_of_range(std::to_string(v.GetInt64()));
+  return fail("expected integer, found number " + to_text(v));
+}
+
+bool reader::read(double& x) {
+  const auto& v = impl_->cur();
+  if (!v.IsNumber())
+    return fail(std::string{"expected number, found "} + kind_of(v));
+  x = v.GetDouble();
+  return true;
+}
+
+bool reader::read_view(std::string_view& x) {
+  const auto& v = impl_->cur();
+  if (!v.IsString())
+    return fail(std::string{"expected string, found "} + kind_of(v));
+  x = std::string_view{v.GetString(), v.GetStringLength()};
+  return true;
+}
+
+bool reader::read(std::string& x) {
+  std::string_view str;
+  if (!read_view(str))
+    return false;
+  x.assign(str.data(), str.size());
+  return true;
+}
+
+bool reader::read(uuid& x) {
+  const auto& v = impl_->cur();
+  if (!v.IsString())
+    return fail(std::string{"expected UUID string, found "} + kind_of(v));
+  std::string_view str{v.GetString(), v.GetStringLength()};
+  auto id = uuid::parse(str);
+  if (!id)
+    return fail("expected UUID (8-4-4-4-12 hex digits), found " + quoted(str));
+  x = *id;
+  return true;
+}
+
+bool reader::read(timestamp& x) {
+  const auto& v = impl_->cur();
+  if (!v.IsString())
+    return fail(std::string{"expected timestamp string, found "} + kind_of(v));
+  auto t = parse_iso8601({v.GetString(), v.GetStringLength()});
+  if (!t)
+    return fail(context_string(t.error()));
+  x = *t;
+  return true;
+}
+
+bool reader::read(raw& x) {
+  x.text = to_text(impl_->cur());
+  return true;
+}
+
+bool reader::begin_array(size_t& size) {
+  const auto& v = impl_->cur();
+  if (!v.IsArray())
+    return fail(std::string{"expected array, found "} + kind_of(v));
+  size = v.Size();
+  return true;
+}
+
+bool reader::begin_object(size_t& size, const char* expected) {
+  const auto& v = impl_->cur();
+  if (!v.IsObject())
+    return fail(std::string{"expected "} + expected + ", found " + kind_of(v));
+  size = v.MemberCount();
+  return true;
+}
+
+void reader::enter(size_t index) {
+  const auto& v = impl_->cur();
+  impl_->stack.push_back(
+      reader_frame{&v[static_cast<SizeType>(index)], segment{{}, index, true}});
+}
+
+bool reader::find(std::string_view key, bool& found) {
+  const auto& v = impl_->cur();
+  const rapidjson::Value* hit = nullptr;
+  for (auto i = v.MemberBegin(); i != v.MemberEnd(); ++i) {
+    std::string_view name{i->name.GetString(), i->name.GetStringLength()};
+    if (name != key)
+      continue;
+    if (hit != nullptr) {
+      impl_->stack.push_back(reader_frame{&i->value, segment{key, 0, false}});
+      return fail("duplicate key");
+    }
+    hit = &i->value;
+  }
+  found = hit != nullptr;
+  if (found)
+    impl_->stack.push_back(reader_frame{hit, segment{key, 0, false}});
+  return true;
+}
+
+std::string_view reader::enter_member(size_t index) {
+  const auto& m = *(impl_->cur().MemberBegin() + static_cast<SizeType>(index));
+  std::string_view key{m.name.GetString(), m.name.GetStringLength()};
+  impl_->stack.push_back(reader_frame{&m.value, segment{key, 0, false}});
+  return key;
+}
+
+void reader::leave() {
+  impl_->stack.pop_back();
+}
+
+// -- entry points
+// --------------------------------------------------------------
+
+caf::expected<std::string> run_encoder(encode_fn fn, const void* obj,
+                                       size_t max_depth) {
+  try {
+    writer_impl st{max_depth};
+    writer w{st};
+    if (!fn(w, obj))
+      return make_error(ec::invalid_event,
+                        st.failed ? st.error : "cannot encode value");
+    return std::string{st.buf.GetString(), st.buf.GetSize()};
+  } catch (const std::exception& e) {
+    return make_error(ec::invalid_event,
+                      std::string{"cannot encode value: "} + e.what());
+  }
+}
+
+caf::error run_decoder(std::string_view text, decode_fn fn, void* obj,
+                       size_t max_depth) {
+  try {
+    guard_config cfg;
+    cfg.max_depth = max_depth;
+    rapidjson::Document doc;
+    std::string problem;
+    auto generate = [&](rapidjson::Document& handler) {
+      problem = parse_into(text, handler, cfg);
+      return problem.empty();
+    };
+    doc.Populate(generate);
+    if (!problem.empty())
+      return make_error(ec::decode_failed, std::move(problem));
+    reader_impl st;
+    st.stack.push_back(reader_frame{&doc, segment{}});
+    reader r{st};
+    if (!fn(r, obj))
+      return make_error(ec::decode_failed,
+                        st.failed ? st.error : "cannot decode value");
+    return caf::none;
+  } catch (const std::exception& e) {
+    return make_error(ec::decode_failed,
+                      std::string{"cannot decode value: "} + e.what());
+  }
+}
+
+} // namespace detail
+
+} // namespace es::json

@@ -1,0 +1,104 @@
+#include "messages/uuid.hpp"
+
+#include "messages/error.hpp"
+
+#include <chrono>
+#include <random>
+
+namespace es {
+
+namespace {
+
+struct v7_state {
+  std::mt19937_64 rng{std::random_device{}()};
+  uint64_t last_ms = 0;
+  uint16_t counter = 0;
+};
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+uuid uuid::v7() {
+  thread_local v7_state st;
+  using namespace std::chrono;
+  auto ms = static_cast<uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+          .count());
+  if (ms > st.last_ms) {
+    st.last_ms = ms;
+    st.counter = static_cast<uint16_t>(st.rng() & 0x7ff); // leave headroom
+  } else if (++st.counter > 0xfff) {
+    // Counter exhausted within one millisecond: borrow the next one.
+    st.last_ms += 1;
+    st.counter = 0;
+  }
+  ms = st.last_ms;
+  auto rnd = st.rng();
+  bytes_type b;
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<uint8_t>(ms >> (8 * (5 - i)));
+  b[6] = static_cast<uint8_t>(0x70 | (st.counter >> 8));
+  b[7] = static_cast<uint8_t>(st.counter & 0xff);
+  b[8] = static_cast<uint8_t>(0x80 | (rnd & 0x3f));
+  for (int i = 9; i < 16; ++i)
+    b[i] = static_cast<uint8_t>(rnd >> (8 * (i - 8)));
+  return uuid{b};
+}
+
+caf::expected<uuid> uuid::parse(std::string_view text) {
+  auto fail = [&] {
+    return make_error(ec::invalid_argument,
+                      "not a UUID (expected 8-4-4-4-12 hex digits): '" +
+                          std::string{text.substr(0, 64)} + "'");
+  };
+  if (text.size() != 36)
+    return fail();
+  bytes_type b{};
+  size_t out = 0;
+  for (size_t i = 0; i < text.size();) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-')
+        return fail();
+      ++i;
+      continue;
+    }
+    auto hi = hex_value(text[i]);
+    auto lo = hex_value(text[i + 1]);
+    if (hi < 0 || lo < 0)
+      return fail();
+    b[out++] = static_cast<uint8_t>(hi << 4 | lo);
+    i += 2;
+  }
+  return uuid{b};
+}
+
+bool uuid::nil() const noexcept {
+  for (auto x : bytes_)
+    if (x != 0)
+      return false;
+  return true;
+}
+
+std::string to_string(const uuid& id) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out += '-';
+    out += digits[id.bytes()[i] >> 4];
+    out += digits[id.bytes()[i] & 0xf];
+  }
+  return out;
+}
+
+} // namespace es
