@@ -1,0 +1,498 @@
+#include "storage/event_store.hpp"
+
+#include "messages/error.hpp"
+#include "messages/json.hpp"
+#include "storage/input.hpp"
+#include "storage/replay.hpp"
+#include "storage/schema.hpp"
+#include "storage/sql.hpp"
+
+namespace es::storage {
+
+namespace {
+
+/// Attempts of an append that lost a race it may win on retry.
+constexpr int max_append_attempts = 5;
+
+bool is(const caf::error& err, ec code) {
+  return err.category() == caf::atom("es") && err == code;
+}
+
+timestamp from_micros(int64_t us) {
+  return timestamp{std::chrono::microseconds{us}};
+}
+
+int64_t micros(timestamp t) {
+  return t.time_since_epoch().count();
+}
+
+int64_t kind_code(expected_version::kind k) {
+  return static_cast<int64_t>(k);
+}
+
+/// Parameters of `sql::append_events` for one stream.
+pg::params append_params(const stream_append& part, bool allow_recreate) {
+  pg::array_literal ids, types, versions, data, meta, created;
+  for (auto& ev : part.events) {
+    ids.add(to_string(ev.id));
+    types.add(ev.type);
+    versions.add(int64_t{ev.version});
+    data.add(ev.data);
+    meta.add(ev.metadata);
+    created.add(micros(ev.created_at));
+  }
+  pg::params out;
+  out.add(part.stream)
+      .add(kind_code(part.expected.mode))
+      .add(part.expected.value)
+      .add(allow_recreate)
+      .add(ids.finish())
+      .add(types.finish())
+      .add(versions.finish())
+      .add(data.finish())
+      .add(meta.finish())
+      .add(created.finish());
+  return out;
+}
+
+/// Parameters of `sql::find_events` for one stream.
+pg::params find_params(const stream_append& part) {
+  pg::array_literal ids, types, versions, data, meta;
+  for (auto& ev : part.events) {
+    ids.add(to_string(ev.id));
+    types.add(ev.type);
+    versions.add(int64_t{ev.version});
+    data.add(ev.data);
+    meta.add(ev.metadata);
+  }
+  pg::params out;
+  out.add(ids.finish())
+      .add(types.finish())
+      .add(versions.finish())
+      .add(data.finish())
+      .add(meta.finish());
+  return out;
+}
+
+pg::params version_params(std::string_view stream,
+                          const expected_version& expected) {
+  pg::params out;
+  out.add(stream).add(kind_code(expected.mode)).add(expected.value);
+  return out;
+}
+
+/// Decodes the event columns of storage/sql.cpp's ES_EVENT_COLUMNS.
+caf::expected<recorded_event> event_from(const pg::result& res, int row) {
+  recorded_event ev;
+  ev.global_position = res.int64(row, 0);
+  auto id = uuid::parse(res.text(row, 1));
+  if (!id)
+    return make_error(ec::decode_failed,
+                      "stored event id at position " +
+                          std::to_string(ev.global_position) + ": " +
+                          describe(id.error()));
+  ev.id = *id;
+  ev.stream = res.string(row, 2);
+  ev.stream_version = res.int64(row, 3);
+  ev.type = res.string(row, 4);
+  ev.version = static_cast<int32_t>(res.int64(row, 5));
+  ev.data = res.string(row, 6);
+  ev.metadata = res.string(row, 7);
+  ev.created_at = from_micros(res.int64(row, 8));
+  return ev;
+}
+
+/// Turns rows into a page of at most `count` events; a row beyond `count`
+/// only tells that there is more.
+caf::expected<event_page> page_from(const pg::result& res, size_t count,
+                                    bool forward, bool by_position,
+                                    int64_t from) {
+  event_page page;
+  auto rows = static_cast<size_t>(res.rows());
+  auto take = std::min(rows, count);
+  page.events.reserve(take);
+  for (size_t i = 0; i < take; ++i) {
+    auto ev = event_from(res, static_cast<int>(i));
+    if (!ev)
+      return std::move(ev.error());
+    page.events.push_back(std::move(*ev));
+  }
+  page.end = rows <= count;
+  if (page.events.empty()) {
+    page.next = from;
+  } else {
+    auto& last = page.events.back();
+    auto at = by_position ? last.global_position : last.stream_version;
+    page.next = forward ? at + 1 : at - 1;
+  }
+  if (!forward && page.next < 1) {
+    page.next = 0;
+    page.end = true;
+  }
+  return page;
+}
+
+stream_info info_from(const pg::result& res, int row) {
+  stream_info info;
+  info.stream = res.string(row, 0);
+  info.version = res.int64(row, 1);
+  info.event_count = res.int64(row, 2);
+  info.deleted = res.boolean(row, 3);
+  info.created_at = from_micros(res.int64(row, 4));
+  info.updated_at = from_micros(res.int64(row, 5));
+  return info;
+}
+
+caf::error check_payload(const char* name, std::string_view payload,
+                         const store_options& opts) {
+  if (payload.size() > opts.max_event_bytes)
+    return make_error(
+        ec::payload_too_large,
+        std::string{name} + " is " + std::to_string(payload.size()) +
+            " bytes; the limit is " + std::to_string(opts.max_event_bytes));
+  if (auto err = json::check_object(payload))
+    return make_error(ec::invalid_event,
+                      std::string{name} + ": " + describe(err));
+  return {};
+}
+
+} // namespace
+
+caf::expected<event_store> event_store::open(const std::string& dsn,
+                                             store_options opts) {
+  if (auto err = validate(opts))
+    return err;
+  auto conn = pg::connection::open(dsn);
+  if (!conn)
+    return std::move(conn.error());
+  if (auto applied = migrate(*conn); !applied)
+    return std::move(applied.error());
+  return event_store{std::move(*conn), opts};
+}
+
+caf::expected<append_result> event_store::append(stream_append part) {
+  std::vector<stream_append> parts;
+  parts.push_back(std::move(part));
+  auto res = append(std::move(parts));
+  if (!res)
+    return std::move(res.error());
+  return std::move(res->front());
+}
+
+caf::expected<std::vector<append_result>>
+event_store::append(std::vector<stream_append> parts) {
+  if (auto err = check_append(parts, opts_))
+    return err;
+  caf::error last;
+  for (int attempt = 0; attempt < max_append_attempts; ++attempt) {
+    auto res = try_append(parts);
+    if (res)
+      return res;
+    last = std::move(res.error());
+    if (!is(last, ec::wrong_expected_version) && !is(last, ec::duplicate_event))
+      return last;
+    // Either the events are stored already (a retry of an append that
+    // landed), or they collide with other events, or the stream moved.
+    auto resolved = resolve_failure(parts, last);
+    if (resolved || resolved.error())
+      return resolved;
+    // Nothing stored and no expectation violated now: the append lost a race
+    // for a version that `any` or `stream_exists` may take. Try again.
+  }
+  return last;
+}
+
+caf::expected<std::vector<append_result>>
+event_store::try_append(const std::vector<stream_append>& parts) {
+  pg::pipeline pipe{conn_};
+  pipe.add(sql::reserve_positions, {});
+  for (auto& part : parts)
+    pipe.add(sql::append_events,
+             append_params(part, opts_.allow_stream_recreate));
+  auto results = pipe.run();
+  if (!results)
+    return std::move(results.error());
+  std::vector<append_result> out;
+  out.reserve(parts.size());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto& rows = (*results)[i + 1];
+    append_result r;
+    r.stream = parts[i].stream;
+    for (int row = 0; row < rows.rows(); ++row)
+      r.positions.push_back(rows.int64(row, 0));
+    if (rows.rows() > 0) {
+      r.first_version = rows.int64(0, 1);
+      r.last_version = rows.int64(rows.rows() - 1, 1);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// Returns results when the append is a replay, an error when it is a
+// duplicate or a genuine conflict, and an *empty* error when it should be
+// retried.
+caf::expected<std::vector<append_result>>
+event_store::resolve_failure(const std::vector<stream_append>& parts,
+                             caf::error err) {
+  pg::pipeline find{conn_};
+  for (auto& part : parts)
+    find.add(sql::find_events, find_params(part));
+  auto found = find.run();
+  if (!found)
+    return std::move(found.error());
+  std::vector<append_result> replayed;
+  size_t not_stored = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto& rows = (*found)[i];
+    std::vector<stored_event> stored;
+    for (int row = 0; row < rows.rows(); ++row) {
+      stored_event s;
+      s.found = !rows.is_null(row, 1);
+      if (s.found) {
+        s.stream = rows.string(row, 1);
+        s.stream_version = rows.int64(row, 2);
+        s.global_position = rows.int64(row, 3);
+        s.same_content = rows.boolean(row, 4);
+      }
+      stored.push_back(std::move(s));
+    }
+    auto verdict = classify_replay(parts[i], stored);
+    switch (verdict.what) {
+    case replay_verdict::kind::duplicate:
+      return std::move(verdict.error);
+    case replay_verdict::kind::replay:
+      replayed.push_back(std::move(verdict.result));
+      break;
+    case replay_verdict::kind::not_stored:
+      ++not_stored;
+      break;
+    }
+  }
+  if (not_stored == 0)
+    return replayed;
+  if (!replayed.empty())
+    return make_error(ec::duplicate_event,
+                      "some streams of this multi-stream append are stored "
+                      "with these event ids and others are not: the ids "
+                      "were reused");
+  if (is(err, ec::duplicate_event))
+    return caf::error{}; // the colliding transaction aborted: retry
+  // Which expectation fails now? check_version raises with the expected and
+  // actual version of the first stream that does not match.
+  pg::pipeline check{conn_};
+  for (auto& part : parts)
+    check.add(sql::check_version, version_params(part.stream, part.expected));
+  if (auto checked = check.run(); !checked)
+    return std::move(checked.error());
+  return caf::error{};
+}
+
+caf::expected<event_page> event_store::read_stream(std::string_view stream,
+                                                   int64_t from, size_t count,
+                                                   direction dir) {
+  if (auto err = check_stream_id(stream, opts_))
+    return err;
+  if (auto err = check_page_size(count, opts_))
+    return err;
+  if (from < 0)
+    return make_error(ec::invalid_argument,
+                      "read of stream '" + excerpt(stream) +
+                          "' from negative version " + std::to_string(from));
+  bool forward = dir == direction::forward;
+  pg::pipeline pipe{conn_};
+  pipe.add(sql::stream_state, pg::params{}.add(stream));
+  pipe.add(
+      forward ? sql::read_stream_forward : sql::read_stream_backward,
+      pg::params{}.add(stream).add(from).add(static_cast<int64_t>(count) + 1));
+  auto results = pipe.run();
+  if (!results)
+    return std::move(results.error());
+  auto& state = (*results)[0];
+  if (state.rows() == 0)
+    return make_error(ec::not_found,
+                      "stream '" + excerpt(stream) + "' does not exist");
+  if (state.boolean(0, 1))
+    return make_error(ec::stream_deleted,
+                      "stream '" + excerpt(stream) + "' was deleted");
+  return page_from((*results)[1], count, forward, false, from);
+}
+
+caf::expected<int64_t> event_store::log_horizon() {
+  auto res = conn_.exec(sql::log_horizon);
+  if (!res)
+    return std::move(res.error());
+  return res->int64(0, 0);
+}
+
+caf::expected<event_page> event_store::read_all(int64_t from, size_t count,
+                                                direction dir,
+                                                const log_filter& filter) {
+  if (auto err = check_page_size(count, opts_))
+    return err;
+  if (from < 0)
+    return make_error(ec::invalid_argument,
+                      "read of the global log from negative position " +
+                          std::to_string(from));
+  using kind = log_filter::kind;
+  pg::params args;
+  // The horizon is read in its own statement, before the events: the read
+  // then runs on a snapshot taken after every transaction below the horizon
+  // had finished.
+  auto horizon = log_horizon();
+  if (!horizon)
+    return std::move(horizon.error());
+  args.add(from).add(*horizon);
+  if (filter.by == kind::event_types) {
+    if (filter.values.empty())
+      return make_error(ec::invalid_argument,
+                        "event type filter names no event type");
+    pg::array_literal types;
+    for (auto& type : filter.values) {
+      if (auto err = check_event_type(type, opts_))
+        return make_error(ec::invalid_argument,
+                          "event type filter: " + describe(err));
+      types.add(type);
+    }
+    args.add(types.finish());
+  } else if (filter.by != kind::all) {
+    if (filter.values.size() != 1)
+      return make_error(ec::invalid_argument,
+                        "a category or metadata filter takes exactly one "
+                        "value, got " +
+                            std::to_string(filter.values.size()));
+    if (auto err = check_stream_id(filter.values[0], opts_))
+      return make_error(ec::invalid_argument, "filter value: " + describe(err));
+    args.add(filter.values[0]);
+  }
+  args.add(static_cast<int64_t>(count) + 1);
+  bool forward = dir == direction::forward;
+  auto& stmt =
+      sql::read_log(static_cast<sql::log_filter_kind>(filter.by), forward);
+  auto rows = conn_.exec(stmt, args);
+  if (!rows)
+    return std::move(rows.error());
+  return page_from(*rows, count, forward, true, from);
+}
+
+caf::expected<stream_info>
+event_store::get_stream_info(std::string_view stream) {
+  if (auto err = check_stream_id(stream, opts_))
+    return err;
+  auto res = conn_.exec(sql::stream_info, pg::params{}.add(stream));
+  if (!res)
+    return std::move(res.error());
+  if (res->rows() == 0)
+    return make_error(ec::not_found,
+                      "stream '" + excerpt(stream) + "' does not exist");
+  return info_from(*res, 0);
+}
+
+caf::expected<stream_page> event_store::list_streams(std::string_view after,
+                                                     size_t count) {
+  if (auto err = check_page_size(count, opts_))
+    return err;
+  if (!after.empty())
+    if (auto err = check_stream_id(after, opts_))
+      return err;
+  auto res =
+      conn_.exec(sql::list_streams,
+                 pg::params{}.add(after).add(static_cast<int64_t>(count) + 1));
+  if (!res)
+    return std::move(res.error());
+  stream_page page;
+  auto rows = static_cast<size_t>(res->rows());
+  for (size_t i = 0; i < std::min(rows, count); ++i)
+    page.streams.push_back(info_from(*res, static_cast<int>(i)));
+  page.end = rows <= count;
+  page.next =
+      page.streams.empty() ? std::string{after} : page.streams.back().stream;
+  return page;
+}
+
+caf::error event_store::delete_stream(std::string_view stream,
+                                      expected_version expected,
+                                      delete_mode mode) {
+  if (auto err = check_stream_id(stream, opts_))
+    return err;
+  if (mode == delete_mode::hard && !opts_.enable_hard_deletes)
+    return make_error(ec::invalid_argument,
+                      "hard deletes are disabled (store.enable-hard-deletes)");
+  auto state = conn_.exec(sql::stream_state, pg::params{}.add(stream));
+  if (!state)
+    return std::move(state.error());
+  if (state->rows() == 0)
+    return make_error(ec::not_found,
+                      "stream '" + excerpt(stream) + "' does not exist");
+  if (mode == delete_mode::soft && state->boolean(0, 1))
+    return make_error(ec::stream_deleted,
+                      "stream '" + excerpt(stream) + "' is already deleted");
+  pg::pipeline pipe{conn_};
+  pipe.add(sql::check_version, version_params(stream, expected));
+  if (mode == delete_mode::soft) {
+    pipe.add(sql::soft_delete_stream, pg::params{}.add(stream));
+  } else {
+    pipe.add(sql::allow_hard_delete, {});
+    pipe.add(sql::delete_stream_events, pg::params{}.add(stream));
+    pipe.add(sql::delete_stream_row, pg::params{}.add(stream));
+    pipe.add(sql::delete_stream_snapshot, pg::params{}.add(stream));
+  }
+  if (auto res = pipe.run(); !res)
+    return std::move(res.error());
+  return {};
+}
+
+caf::error event_store::record_snapshot(const snapshot& snap) {
+  if (auto err = check_stream_id(snap.stream, opts_))
+    return err;
+  if (snap.stream_version < 1)
+    return make_error(
+        ec::invalid_argument,
+        "snapshot of stream '" + excerpt(snap.stream) + "' at version " +
+            std::to_string(snap.stream_version) + "; versions start at 1");
+  if (auto err = check_event_type(snap.type, opts_))
+    return make_error(ec::invalid_argument, "snapshot type: " + describe(err));
+  if (auto err = check_payload("snapshot data", snap.data, opts_))
+    return err;
+  if (auto err = check_payload("snapshot metadata", snap.metadata, opts_))
+    return err;
+  auto res = conn_.exec(sql::record_snapshot, pg::params{}
+                                                  .add(snap.stream)
+                                                  .add(snap.stream_version)
+                                                  .add(snap.type)
+                                                  .add(snap.data)
+                                                  .add(snap.metadata));
+  if (!res)
+    return std::move(res.error());
+  return {};
+}
+
+caf::expected<snapshot> event_store::read_snapshot(std::string_view stream) {
+  if (auto err = check_stream_id(stream, opts_))
+    return err;
+  auto res = conn_.exec(sql::read_snapshot, pg::params{}.add(stream));
+  if (!res)
+    return std::move(res.error());
+  if (res->rows() == 0)
+    return make_error(ec::not_found,
+                      "stream '" + excerpt(stream) + "' has no snapshot");
+  snapshot snap;
+  snap.stream = std::string{stream};
+  snap.stream_version = res->int64(0, 0);
+  snap.type = res->string(0, 1);
+  snap.data = res->string(0, 2);
+  snap.metadata = res->string(0, 3);
+  snap.created_at = from_micros(res->int64(0, 4));
+  return snap;
+}
+
+caf::error event_store::delete_snapshot(std::string_view stream) {
+  if (auto err = check_stream_id(stream, opts_))
+    return err;
+  if (auto res = conn_.exec(sql::delete_snapshot, pg::params{}.add(stream));
+      !res)
+    return std::move(res.error());
+  return {};
+}
+
+} // namespace es::storage

@@ -1,0 +1,126 @@
+// The storage layer's event store: appends, reads, stream management and
+// snapshots over one PostgreSQL connection.
+//
+// Ownership and threading: an `event_store` owns one `pg::connection` and is
+// used by one thread at a time (in the actor runtime, one connection worker
+// each). It is move-only. Every call blocks for its round trips; none
+// throws; every failure is an `es::ec` error that names the problem.
+//
+// Guarantees (each tested in tests/storage/event_store_test.cpp):
+// - Per-stream order and optimistic concurrency: versions 1, 2, 3... with no
+//   gaps; the expected version is checked in the same statement that
+//   inserts, and the unique (stream, version) index catches races between
+//   processes. A wrong expectation reports the expected and actual version.
+// - Atomic appends, within a stream and across streams: one pipeline, one
+//   implicit transaction, one round trip.
+// - Idempotent retry by event id (storage/replay.hpp).
+// - A gap-free global log: every event has a global position, and reads of
+//   the log never return a position above the log horizon, below which no
+//   transaction is still in flight (storage/sql.cpp explains the
+//   reservation locks). A reader that has seen position P never later
+//   learns of an event below P, even with out-of-order commits from several
+//   processes. Cost: one extra statement in each append's pipeline and one
+//   extra round trip per log read; no lock is held across commit between
+//   writers.
+// - Events are immutable in the database (UPDATE/DELETE/TRUNCATE raise),
+//   except for hard deletes, which need store.enable-hard-deletes.
+//
+// Soft delete hides a stream from stream reads and the stream list; its
+// events stay in the global log (as in commanded/eventstore), and an append
+// may recreate the stream (store.allow-stream-recreate), whose old events
+// then stay hidden.
+#pragma once
+
+#include "config/store_options.hpp"
+#include "messages/event.hpp"
+#include "storage/pg.hpp"
+
+#include <caf/expected.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace es::storage {
+
+class event_store {
+public:
+  /// Connects to `dsn` and applies pending schema migrations.
+  static caf::expected<event_store> open(const std::string& dsn,
+                                         store_options opts = {});
+
+  /// Wraps an open connection; the schema must be migrated already.
+  event_store(pg::connection conn, store_options opts)
+      : conn_(std::move(conn)), opts_(opts) {}
+
+  // -- appends ---------------------------------------------------------------
+
+  /// Appends events to one stream.
+  caf::expected<append_result> append(stream_append part);
+
+  /// Appends to several streams in one transaction: all land or none does;
+  /// each stream has its own expected version. Results are in input order.
+  caf::expected<std::vector<append_result>>
+  append(std::vector<stream_append> parts);
+
+  // -- reads
+  // -------------------------------------------------------------------
+
+  /// A page of up to `count` events of `stream`, starting at version `from`
+  /// (inclusive; `from_end` for backward reads from the last event).
+  /// `not_found` when the stream does not exist, `stream_deleted` when it
+  /// was soft-deleted.
+  caf::expected<event_page> read_stream(std::string_view stream, int64_t from,
+                                        size_t count,
+                                        direction dir = direction::forward);
+
+  /// A page of up to `count` events of the global log, starting at position
+  /// `from` (inclusive; `from_end` for backward reads), filtered by `filter`.
+  /// Never returns an event above the log horizon.
+  caf::expected<event_page> read_all(int64_t from, size_t count,
+                                     direction dir = direction::forward,
+                                     const log_filter& filter = {});
+
+  /// The log horizon: every event at or below it has committed or never
+  /// will (its transaction aborted).
+  caf::expected<int64_t> log_horizon();
+
+  /// Version, counts and times of `stream`; `not_found` if it never existed.
+  caf::expected<stream_info> get_stream_info(std::string_view stream);
+
+  /// Streams (not deleted) with ids after `after`, in id order.
+  caf::expected<stream_page> list_streams(std::string_view after, size_t count);
+
+  // -- deletes and snapshots
+  // ----------------------------------------------------
+
+  /// Deletes `stream` if its version matches `expected`.
+  caf::error delete_stream(std::string_view stream, expected_version expected,
+                           delete_mode mode = delete_mode::soft);
+
+  /// Records `snap` as the latest snapshot of its stream (replacing any).
+  caf::error record_snapshot(const snapshot& snap);
+
+  /// The latest snapshot of `stream`; `not_found` when there is none.
+  caf::expected<snapshot> read_snapshot(std::string_view stream);
+
+  /// Removes the snapshot of `stream` (no error when there is none).
+  caf::error delete_snapshot(std::string_view stream);
+
+  // -- access
+  // ---------------------------------------------------------------------
+
+  const store_options& options() const noexcept { return opts_; }
+  pg::connection& connection() noexcept { return conn_; }
+
+private:
+  caf::expected<std::vector<append_result>>
+  try_append(const std::vector<stream_append>& parts);
+  caf::expected<std::vector<append_result>>
+  resolve_failure(const std::vector<stream_append>& parts, caf::error err);
+
+  pg::connection conn_;
+  store_options opts_;
+};
+
+} // namespace es::storage

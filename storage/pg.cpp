@@ -1,0 +1,228 @@
+#include "storage/pg.hpp"
+
+#include "messages/error.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <regex>
+
+namespace es::pg {
+
+int64_t result::int64(int row, int col) const noexcept {
+  auto txt = text(row, col);
+  int64_t value = 0;
+  std::from_chars(txt.data(), txt.data() + txt.size(), value);
+  return value;
+}
+
+int64_t result::affected() const noexcept {
+  std::string_view txt = PQcmdTuples(get());
+  int64_t value = 0;
+  std::from_chars(txt.data(), txt.data() + txt.size(), value);
+  return value;
+}
+
+params& params::add(std::string_view text) {
+  values_.emplace_back(std::string{text});
+  return *this;
+}
+
+params& params::add(int64_t value) {
+  values_.emplace_back(std::to_string(value));
+  return *this;
+}
+
+params& params::add(bool value) {
+  values_.emplace_back(value ? "t" : "f");
+  return *this;
+}
+
+params& params::add_null() {
+  values_.emplace_back(std::nullopt);
+  return *this;
+}
+
+std::vector<const char*> params::pointers() const {
+  std::vector<const char*> out;
+  out.reserve(values_.size());
+  for (auto& v : values_)
+    out.push_back(v ? v->c_str() : nullptr);
+  return out;
+}
+
+std::vector<int> params::lengths() const {
+  std::vector<int> out;
+  out.reserve(values_.size());
+  for (auto& v : values_)
+    out.push_back(v ? static_cast<int>(v->size()) : 0);
+  return out;
+}
+
+caf::expected<connection> connection::open(const std::string& dsn) {
+  // expand_dbname=1 parses `dsn` as a connection string; values it sets
+  // override the defaults listed before it (here application_name).
+  const char* keys[] = {"application_name", "dbname", nullptr};
+  const char* vals[] = {"gamebot-es", dsn.c_str(), nullptr};
+  PGconn* raw = PQconnectdbParams(keys, vals, 1);
+  connection conn{raw};
+  if (raw == nullptr)
+    return make_error(ec::unavailable, "out of memory creating connection");
+  // Server notices ("relation already exists, skipping") are not errors.
+  PQsetNoticeProcessor(
+      raw,
+      [](void*, const char* msg) {
+        spdlog::debug("postgres: {}", std::string_view{msg});
+      },
+      nullptr);
+  if (PQstatus(raw) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(raw);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
+      msg.pop_back();
+    return make_error(ec::unavailable, "cannot connect to PostgreSQL (" +
+                                           redact_dsn(dsn) + "): " + msg);
+  }
+  return conn;
+}
+
+caf::error connection::prepare(const statement& stmt) {
+  if (prepared_.count(stmt.name) != 0)
+    return {};
+  result res{PQprepare(native(), stmt.name, stmt.text, 0, nullptr)};
+  if (res.status() != PGRES_COMMAND_OK)
+    return error_from(native(), res.get());
+  prepared_.emplace(stmt.name);
+  return {};
+}
+
+caf::expected<result> connection::exec(const statement& stmt,
+                                       const params& args) {
+  if (args.size() != stmt.param_count)
+    return make_error(ec::database_error,
+                      std::string{"statement "} + stmt.name + " takes " +
+                          std::to_string(stmt.param_count) +
+                          " parameters, got " + std::to_string(args.size()));
+  if (auto err = prepare(stmt))
+    return err;
+  auto ptrs = args.pointers();
+  auto lens = args.lengths();
+  result res{PQexecPrepared(native(), stmt.name, args.size(), ptrs.data(),
+                            lens.data(), nullptr, 0)};
+  auto st = res.status();
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    return error_from(native(), res.get());
+  return res;
+}
+
+caf::expected<result> connection::exec_sql(const char* sql) {
+  result res{PQexec(native(), sql)};
+  auto st = res.status();
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    return error_from(native(), res.get());
+  return res;
+}
+
+pipeline& pipeline::add(const statement& stmt, params args) {
+  queued_.emplace_back(&stmt, std::move(args));
+  return *this;
+}
+
+caf::expected<std::vector<result>> pipeline::run() {
+  auto* c = conn_.native();
+  for (auto& [stmt, args] : queued_) {
+    if (args.size() != stmt->param_count)
+      return make_error(ec::database_error,
+                        std::string{"statement "} + stmt->name + " takes " +
+                            std::to_string(stmt->param_count) +
+                            " parameters, got " + std::to_string(args.size()));
+    if (auto err = conn_.prepare(*stmt))
+      return err;
+  }
+  if (PQenterPipelineMode(c) != 1)
+    return error_from(c, nullptr);
+  struct exit_guard {
+    PGconn* c;
+    ~exit_guard() {
+      if (PQpipelineStatus(c) != PQ_PIPELINE_OFF)
+        PQexitPipelineMode(c);
+    }
+  } guard{c};
+  for (auto& [stmt, args] : queued_) {
+    auto ptrs = args.pointers();
+    auto lens = args.lengths();
+    if (PQsendQueryPrepared(c, stmt->name, args.size(), ptrs.data(),
+                            lens.data(), nullptr, 0) != 1)
+      return error_from(c, nullptr);
+  }
+  if (PQpipelineSync(c) != 1)
+    return error_from(c, nullptr);
+  std::vector<result> results;
+  results.reserve(queued_.size());
+  caf::error first_error;
+  // Each statement yields its result(s) followed by NULL; the sync yields
+  // PGRES_PIPELINE_SYNC. A broken connection yields NULL forever.
+  for (;;) {
+    result res{PQgetResult(c)};
+    if (!res) {
+      if (PQstatus(c) == CONNECTION_BAD)
+        return first_error ? first_error : error_from(c, nullptr);
+      continue;
+    }
+    auto st = res.status();
+    if (st == PGRES_PIPELINE_SYNC)
+      break;
+    if (st == PGRES_FATAL_ERROR && !first_error)
+      first_error = error_from(c, res.get());
+    else if (st == PGRES_PIPELINE_ABORTED && !first_error)
+      first_error = make_error(ec::database_error, "pipeline aborted");
+    results.push_back(std::move(res));
+  }
+  if (first_error)
+    return first_error;
+  return results;
+}
+
+array_literal& array_literal::add(std::string_view element) {
+  if (text_.size() > 1)
+    text_ += ',';
+  text_ += '"';
+  for (char c : element) {
+    if (c == '"' || c == '\\')
+      text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+  return *this;
+}
+
+array_literal& array_literal::add(int64_t element) {
+  if (text_.size() > 1)
+    text_ += ',';
+  text_ += std::to_string(element);
+  return *this;
+}
+
+array_literal& array_literal::add_null() {
+  if (text_.size() > 1)
+    text_ += ',';
+  text_ += "NULL";
+  return *this;
+}
+
+std::string array_literal::finish() {
+  text_ += '}';
+  std::string out;
+  out.swap(text_);
+  text_ = "{";
+  return out;
+}
+
+std::string redact_dsn(std::string_view dsn) {
+  static const std::regex kv{R"((password\s*=\s*)('([^'\\]|\\.)*'|\S+))",
+                             std::regex::icase};
+  static const std::regex uri{R"((://[^:/@\s]*:)[^@\s]*@)"};
+  auto out = std::regex_replace(std::string{dsn}, kv, "$1***");
+  return std::regex_replace(out, uri, "$1***@");
+}
+
+} // namespace es::pg

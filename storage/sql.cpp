@@ -1,0 +1,397 @@
+// All SQL of the event store. See storage/sql.hpp for what each statement
+// takes and returns, and storage/event_store.hpp for why it is shaped so.
+#include "storage/sql.hpp"
+
+namespace es::sql {
+
+namespace {
+
+// Migration 1: streams, events, snapshots, and the functions appends use.
+//
+// Gap-free global log: positions come from an identity sequence, so they
+// are allocated in insert order but may commit out of order. Every append
+// transaction first takes a shared advisory lock keyed by a floor of the
+// positions it will get (the sequence's last value, read before the lock is
+// taken, plus a marker bit). Readers compute a horizon: the sequence's last
+// value, lowered to the smallest floor still locked. Positions up to the
+// horizon belong to finished transactions only, so a reader that never reads
+// past it never skips an event that commits later. No lock is held across
+// commit by writers against each other (the locks are shared), so concurrent
+// commits still share WAL flushes.
+constexpr char schema_v1[] = R"sql(
+CREATE TABLE es_streams (
+  stream_id       text        PRIMARY KEY,
+  created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+  deleted_at      timestamptz,
+  hidden_below    bigint      NOT NULL DEFAULT 0
+);
+
+CREATE TABLE es_events (
+  global_position bigint      GENERATED ALWAYS AS IDENTITY,
+  event_id        uuid        NOT NULL,
+  stream_id       text        NOT NULL,
+  stream_version  bigint      NOT NULL,
+  event_type      text        NOT NULL,
+  event_version   integer     NOT NULL,
+  data            jsonb       NOT NULL,
+  metadata        jsonb       NOT NULL,
+  created_at      timestamptz NOT NULL,
+  category        text        GENERATED ALWAYS AS
+                                (split_part(stream_id, '-', 1)) STORED,
+  CONSTRAINT es_events_pkey PRIMARY KEY (global_position),
+  CONSTRAINT es_events_event_id_key UNIQUE (event_id),
+  CONSTRAINT es_events_stream_version_key UNIQUE (stream_id, stream_version),
+  CONSTRAINT es_events_version_positive CHECK (stream_version > 0)
+);
+
+CREATE INDEX es_events_type_idx ON es_events (event_type, global_position);
+CREATE INDEX es_events_category_idx ON es_events (category, global_position);
+CREATE INDEX es_events_correlation_idx
+  ON es_events ((metadata->>'correlation_id'), global_position)
+  WHERE (metadata->>'correlation_id') IS NOT NULL;
+CREATE INDEX es_events_causation_idx
+  ON es_events ((metadata->>'causation_id'), global_position)
+  WHERE (metadata->>'causation_id') IS NOT NULL;
+CREATE INDEX es_events_actor_idx
+  ON es_events ((metadata->>'actor_id'), global_position)
+  WHERE (metadata->>'actor_id') IS NOT NULL;
+CREATE INDEX es_events_guild_idx
+  ON es_events ((metadata->>'guild_id'), global_position)
+  WHERE (metadata->>'guild_id') IS NOT NULL;
+
+CREATE TABLE es_snapshots (
+  stream_id       text        PRIMARY KEY,
+  stream_version  bigint      NOT NULL,
+  snapshot_type   text        NOT NULL,
+  data            jsonb       NOT NULL,
+  metadata        jsonb       NOT NULL,
+  created_at      timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- Events are immutable: UPDATE and TRUNCATE always raise; DELETE raises
+-- unless the transaction enabled a hard delete (es.hard_delete = on).
+CREATE FUNCTION es_events_immutable() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('es.hard_delete', true) = 'on' THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'events are immutable: % on es_events is not allowed', TG_OP
+    USING ERRCODE = 'ES423';
+END $$;
+CREATE TRIGGER es_events_immutable BEFORE UPDATE OR DELETE ON es_events
+  FOR EACH ROW EXECUTE FUNCTION es_events_immutable();
+CREATE TRIGGER es_events_no_truncate BEFORE TRUNCATE ON es_events
+  FOR EACH STATEMENT EXECUTE FUNCTION es_events_immutable();
+
+-- The expected-version rule. kind: 0 any, 1 no_stream, 2 stream_exists,
+-- 3 exact. A soft-deleted stream counts as not existing.
+CREATE FUNCTION es_check_version(p_stream text, p_kind int, p_expected bigint,
+                                 p_actual bigint, p_deleted boolean)
+RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_kind = 0
+     OR (p_kind = 1 AND (p_actual = 0 OR p_deleted))
+     OR (p_kind = 2 AND p_actual > 0 AND NOT p_deleted)
+     OR (p_kind = 3 AND p_actual = p_expected) THEN
+    RETURN p_actual;
+  END IF;
+  RAISE EXCEPTION USING ERRCODE = 'ES409', MESSAGE = format(
+    'stream %s: expected version %s, actual version %s%s', p_stream,
+    CASE p_kind WHEN 1 THEN 'no_stream' WHEN 2 THEN 'stream_exists'
+                ELSE 'exact(' || p_expected || ')' END,
+    p_actual, CASE WHEN p_deleted THEN ' (stream deleted)' ELSE '' END);
+END $$;
+
+-- The head of a stream for an append: checks the expected version, creates
+-- the stream row on first append, recreates a soft-deleted stream when
+-- allowed, and returns the current version.
+CREATE FUNCTION es_append_head(p_stream text, p_kind int, p_expected bigint,
+                               p_allow_recreate boolean)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  v_actual  bigint;
+  v_deleted boolean;
+BEGIN
+  SELECT stream_version INTO v_actual FROM es_events
+   WHERE stream_id = p_stream ORDER BY stream_version DESC LIMIT 1;
+  v_actual := coalesce(v_actual, 0);
+  SELECT deleted_at IS NOT NULL INTO v_deleted FROM es_streams
+   WHERE stream_id = p_stream;
+  PERFORM es_check_version(p_stream, p_kind, p_expected, v_actual,
+                           coalesce(v_deleted, false));
+  IF v_deleted IS NULL THEN
+    INSERT INTO es_streams (stream_id) VALUES (p_stream)
+      ON CONFLICT DO NOTHING;
+  ELSIF v_deleted THEN
+    IF NOT p_allow_recreate THEN
+      RAISE EXCEPTION 'stream % was deleted and may not be recreated',
+        p_stream USING ERRCODE = 'ES410';
+    END IF;
+    UPDATE es_streams SET deleted_at = NULL WHERE stream_id = p_stream;
+  END IF;
+  RETURN v_actual;
+END $$;
+
+-- Global log horizon: see the comment in storage/sql.cpp.
+CREATE FUNCTION es_position_floor() RETURNS bigint
+LANGUAGE sql VOLATILE AS $$
+  SELECT coalesce(pg_sequence_last_value('es_events_global_position_seq'), 0)
+$$;
+
+CREATE FUNCTION es_log_horizon() RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  v_last  bigint;
+  v_floor bigint;
+BEGIN
+  -- Order matters: read the sequence first, then the reservations.
+  v_last := es_position_floor();
+  SELECT min(((l.classid::bigint << 32) | l.objid::bigint)
+             & ((1::bigint << 62) - 1))
+    INTO v_floor
+    FROM pg_locks l
+   WHERE l.locktype = 'advisory' AND l.objsubid = 1
+     AND l.classid::bigint >= (1::bigint << 30)
+     AND l.database = (SELECT oid FROM pg_database
+                        WHERE datname = current_database());
+  RETURN least(v_last, coalesce(v_floor, v_last));
+END $$;
+)sql";
+
+#define ES_EVENT_COLUMNS                                                       \
+  "e.global_position, e.event_id, e.stream_id, e.stream_version, "             \
+  "e.event_type, e.event_version, e.data::text, e.metadata::text, "            \
+  "(extract(epoch FROM e.created_at) * 1000000)::bigint"
+
+#define ES_STREAM_INFO_COLUMNS                                                 \
+  "s.stream_id, coalesce(h.stream_version, 0), "                               \
+  "CASE WHEN s.deleted_at IS NULL "                                            \
+  "THEN greatest(coalesce(h.stream_version, 0) - s.hidden_below, 0) "          \
+  "ELSE 0 END, s.deleted_at IS NOT NULL, "                                     \
+  "(extract(epoch FROM coalesce(f.created_at, s.created_at)) * 1000000)"       \
+  "::bigint, "                                                                 \
+  "(extract(epoch FROM coalesce(h.created_at, s.created_at)) * 1000000)"       \
+  "::bigint "                                                                  \
+  "FROM es_streams s LEFT JOIN LATERAL (SELECT e.stream_version, "             \
+  "e.created_at FROM es_events e WHERE e.stream_id = s.stream_id "             \
+  "ORDER BY e.stream_version DESC LIMIT 1) h ON true "                         \
+  "LEFT JOIN LATERAL (SELECT e.created_at FROM es_events e "                   \
+  "WHERE e.stream_id = s.stream_id ORDER BY e.stream_version LIMIT 1) f "      \
+  "ON true "
+
+} // namespace
+
+const std::vector<migration>& migrations() {
+  static const std::vector<migration> all{
+      {1, "streams, events, snapshots, append functions", schema_v1},
+  };
+  return all;
+}
+
+const char* const create_migrations_table = R"sql(
+CREATE TABLE IF NOT EXISTS es_migrations (
+  version    integer     PRIMARY KEY,
+  name       text        NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT clock_timestamp()
+))sql";
+
+const pg::statement lock_migrations{"es_lock_migrations",
+                                    "SELECT pg_advisory_lock($1::bigint)", 1};
+const pg::statement unlock_migrations{
+    "es_unlock_migrations", "SELECT pg_advisory_unlock($1::bigint)", 1};
+const pg::statement applied_migrations{
+    "es_applied_migrations", "SELECT version FROM es_migrations ORDER BY 1", 0};
+const pg::statement record_migration{
+    "es_record_migration",
+    "INSERT INTO es_migrations (version, name) VALUES ($1::int, $2)", 2};
+
+const pg::statement reserve_positions{
+    "es_reserve_positions",
+    "SELECT pg_advisory_xact_lock_shared((1::bigint << 62) "
+    "| es_position_floor())",
+    0};
+
+const pg::statement append_events{
+    "es_append_events",
+    "WITH h AS MATERIALIZED ("
+    "SELECT es_append_head($1, $2::int, $3::bigint, $4::boolean) AS v) "
+    "INSERT INTO es_events (event_id, stream_id, stream_version, event_type, "
+    "event_version, data, metadata, created_at) "
+    "SELECT x.id, $1, h.v + x.ord, x.type, x.ver, x.data, x.meta, "
+    "'epoch'::timestamptz + x.us * interval '1 microsecond' "
+    "FROM h, "
+    "unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[], "
+    "$10::bigint[]) WITH ORDINALITY AS x(id, type, ver, data, meta, us, ord) "
+    "ORDER BY x.ord "
+    "RETURNING global_position, stream_version",
+    10};
+
+const pg::statement find_events{
+    "es_find_events",
+    "SELECT x.ord, s.stream_id, s.stream_version, s.global_position, "
+    "coalesce(s.event_type = x.type AND s.event_version = x.ver "
+    "AND s.data = x.data AND s.metadata = x.meta, false) "
+    "FROM unnest($1::uuid[], $2::text[], $3::int[], $4::jsonb[], $5::jsonb[]) "
+    "WITH ORDINALITY AS x(id, type, ver, data, meta, ord) "
+    "LEFT JOIN es_events s ON s.event_id = x.id ORDER BY x.ord",
+    5};
+
+const pg::statement stream_version{
+    "es_stream_version",
+    "SELECT coalesce(max(stream_version), 0) FROM es_events "
+    "WHERE stream_id = $1",
+    1};
+
+const pg::statement stream_state{
+    "es_stream_state",
+    "SELECT true, deleted_at IS NOT NULL, hidden_below FROM es_streams "
+    "WHERE stream_id = $1",
+    1};
+
+const pg::statement read_stream_forward{
+    "es_read_stream_forward",
+    "SELECT " ES_EVENT_COLUMNS " FROM es_events e "
+    "WHERE e.stream_id = $1 AND e.stream_version >= $2::bigint "
+    "AND e.stream_version > coalesce((SELECT s.hidden_below FROM es_streams s "
+    "WHERE s.stream_id = $1), 0) "
+    "ORDER BY e.stream_version LIMIT $3::bigint",
+    3};
+
+const pg::statement read_stream_backward{
+    "es_read_stream_backward",
+    "SELECT " ES_EVENT_COLUMNS " FROM es_events e "
+    "WHERE e.stream_id = $1 AND e.stream_version <= $2::bigint "
+    "AND e.stream_version > coalesce((SELECT s.hidden_below FROM es_streams s "
+    "WHERE s.stream_id = $1), 0) "
+    "ORDER BY e.stream_version DESC LIMIT $3::bigint",
+    3};
+
+const pg::statement log_horizon{"es_log_horizon", "SELECT es_log_horizon()", 0};
+
+namespace {
+
+#define ES_LOG_FWD(name, cond, n)                                              \
+  pg::statement {                                                              \
+    "es_read_log_fwd_" name,                                                   \
+        "SELECT " ES_EVENT_COLUMNS " FROM es_events e "                        \
+        "WHERE e.global_position >= $1::bigint "                               \
+        "AND e.global_position <= $2::bigint " cond                            \
+        " ORDER BY e.global_position LIMIT $" #n "::bigint",                   \
+        n                                                                      \
+  }
+
+#define ES_LOG_BWD(name, cond, n)                                              \
+  pg::statement {                                                              \
+    "es_read_log_bwd_" name,                                                   \
+        "SELECT " ES_EVENT_COLUMNS " FROM es_events e "                        \
+        "WHERE e.global_position <= least($1::bigint, $2::bigint) " cond       \
+        " ORDER BY e.global_position DESC LIMIT $" #n "::bigint",              \
+        n                                                                      \
+  }
+
+#define ES_LOG_PAIR(name, cond, n)                                             \
+  { ES_LOG_FWD(name, cond, n), ES_LOG_BWD(name, cond, n) }
+
+const pg::statement read_log_statements[][2] = {
+    ES_LOG_PAIR("all", "", 3),
+    ES_LOG_PAIR("types", "AND e.event_type = ANY($3::text[])", 4),
+    ES_LOG_PAIR("category", "AND e.category = $3", 4),
+    ES_LOG_PAIR("correlation", "AND (e.metadata->>'correlation_id') = $3", 4),
+    ES_LOG_PAIR("causation", "AND (e.metadata->>'causation_id') = $3", 4),
+    ES_LOG_PAIR("actor", "AND (e.metadata->>'actor_id') = $3", 4),
+    ES_LOG_PAIR("guild", "AND (e.metadata->>'guild_id') = $3", 4),
+};
+
+} // namespace
+
+const pg::statement& read_log(log_filter_kind filter, bool forward) {
+  return read_log_statements[static_cast<int>(filter)][forward ? 0 : 1];
+}
+
+std::vector<const pg::statement*> all_read_log_statements() {
+  std::vector<const pg::statement*> out;
+  for (auto& pair : read_log_statements)
+    for (auto& stmt : pair)
+      out.push_back(&stmt);
+  return out;
+}
+
+const pg::statement stream_info{
+    "es_stream_info", "SELECT " ES_STREAM_INFO_COLUMNS "WHERE s.stream_id = $1",
+    1};
+
+const pg::statement list_streams{
+    "es_list_streams",
+    "SELECT " ES_STREAM_INFO_COLUMNS
+    "WHERE s.stream_id > $1 AND s.deleted_at IS NULL "
+    "ORDER BY s.stream_id LIMIT $2::bigint",
+    2};
+
+const pg::statement check_version{
+    "es_check_version",
+    "SELECT es_check_version($1, $2::int, $3::bigint, "
+    "coalesce((SELECT max(stream_version) FROM es_events WHERE stream_id = "
+    "$1), "
+    "0), coalesce((SELECT deleted_at IS NOT NULL FROM es_streams "
+    "WHERE stream_id = $1), false))",
+    3};
+
+const pg::statement soft_delete_stream{
+    "es_soft_delete_stream",
+    "UPDATE es_streams SET deleted_at = clock_timestamp(), hidden_below = "
+    "coalesce((SELECT max(stream_version) FROM es_events WHERE stream_id = "
+    "$1), "
+    "0) WHERE stream_id = $1 AND deleted_at IS NULL",
+    1};
+
+const pg::statement allow_hard_delete{
+    "es_allow_hard_delete", "SELECT set_config('es.hard_delete', 'on', true)",
+    0};
+
+const pg::statement delete_stream_events{
+    "es_delete_stream_events", "DELETE FROM es_events WHERE stream_id = $1", 1};
+
+const pg::statement delete_stream_row{
+    "es_delete_stream_row", "DELETE FROM es_streams WHERE stream_id = $1", 1};
+
+const pg::statement delete_stream_snapshot{
+    "es_delete_stream_snapshot",
+    "DELETE FROM es_snapshots WHERE stream_id = $1", 1};
+
+const pg::statement record_snapshot{
+    "es_record_snapshot",
+    "INSERT INTO es_snapshots (stream_id, stream_version, snapshot_type, data, "
+    "metadata) VALUES ($1, $2::bigint, $3, $4::jsonb, $5::jsonb) "
+    "ON CONFLICT (stream_id) DO UPDATE SET stream_version = "
+    "EXCLUDED.stream_version, snapshot_type = EXCLUDED.snapshot_type, "
+    "data = EXCLUDED.data, metadata = EXCLUDED.metadata, "
+    "created_at = clock_timestamp()",
+    5};
+
+const pg::statement read_snapshot{
+    "es_read_snapshot",
+    "SELECT stream_version, snapshot_type, data::text, metadata::text, "
+    "(extract(epoch FROM created_at) * 1000000)::bigint FROM es_snapshots "
+    "WHERE stream_id = $1",
+    1};
+
+const pg::statement delete_snapshot{
+    "es_delete_snapshot", "DELETE FROM es_snapshots WHERE stream_id = $1", 1};
+
+std::vector<const pg::statement*> all_statements() {
+  std::vector<const pg::statement*> out{
+      &lock_migrations,     &unlock_migrations,      &applied_migrations,
+      &record_migration,    &reserve_positions,      &append_events,
+      &find_events,         &stream_version,         &stream_state,
+      &read_stream_forward, &read_stream_backward,   &log_horizon,
+      &stream_info,         &list_streams,           &check_version,
+      &soft_delete_stream,  &allow_hard_delete,      &delete_stream_events,
+      &delete_stream_row,   &delete_stream_snapshot, &record_snapshot,
+      &read_snapshot,       &delete_snapshot};
+  auto logs = all_read_log_statements();
+  out.insert(out.end(), logs.begin(), logs.end());
+  return out;
+}
+
+} // namespace es::sql

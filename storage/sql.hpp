@@ -1,0 +1,132 @@
+// Every SQL statement of the event store, by name. The texts live in
+// storage/sql.cpp and nowhere else; tests/storage/sql_test.cpp prepares every
+// one of them against PostgreSQL.
+//
+// Conventions: parameters are always bound ($1, $2, ...), never spliced in.
+// Arrays travel as text-format array literals built by storage/arrays.hpp.
+// Times travel as microseconds since the Unix epoch (UTC).
+#pragma once
+
+#include "storage/pg.hpp"
+
+#include <vector>
+
+namespace es::sql {
+
+// -- SQLSTATEs and constraint names raised by the schema ---------------------
+
+/// The stream's version is not what the append or delete expected.
+inline constexpr char sqlstate_wrong_version[] = "ES409";
+/// The stream was soft-deleted and may not be recreated.
+inline constexpr char sqlstate_stream_deleted[] = "ES410";
+/// Someone tried to UPDATE, DELETE or TRUNCATE events.
+inline constexpr char sqlstate_immutable[] = "ES423";
+
+inline constexpr char constraint_event_id[] = "es_events_event_id_key";
+inline constexpr char constraint_stream_version[] =
+    "es_events_stream_version_key";
+
+// -- Schema migrations
+// ----------------------------------------------------------
+
+struct migration {
+  int version;
+  const char* name;
+  const char* sql; ///< may hold several statements; runs in one transaction
+};
+
+/// All migrations, in version order. Append new ones; never edit old ones.
+const std::vector<migration>& migrations();
+
+/// Key of the session advisory lock held while migrating.
+inline constexpr int64_t migration_lock_key = 0x65735f6d69677261; // "es_migra"
+
+extern const char* const create_migrations_table; // plain SQL
+extern const pg::statement lock_migrations;       // (key)
+extern const pg::statement unlock_migrations;     // (key)
+extern const pg::statement applied_migrations;    // () -> version
+extern const pg::statement record_migration;      // (version, name)
+
+// -- Appends
+// --------------------------------------------------------------------
+
+/// Takes the transaction's position reservation (a shared advisory lock whose
+/// key is a floor of the positions the transaction will get). Must run
+/// before any insert of the transaction. See storage/event_store.hpp.
+extern const pg::statement reserve_positions; // ()
+
+/// Checks the expected version and inserts a stream's events.
+/// (stream, kind, expected, allow_recreate, ids[], types[], versions[],
+///  data[], metadata[], created_us[]) -> global_position, stream_version
+extern const pg::statement append_events;
+
+/// Where the given event ids are stored, if anywhere, and whether the stored
+/// events equal the given ones.
+/// (ids[], types[], versions[], data[], metadata[])
+///   -> ordinal, stream_id, stream_version, global_position, same_content
+extern const pg::statement find_events;
+
+/// (stream) -> current version (0 when none).
+extern const pg::statement stream_version;
+
+// -- Reads
+// ------------------------------------------------------------------------
+
+/// (stream) -> exists, deleted, hidden_below (versions <= it are hidden).
+extern const pg::statement stream_state;
+
+/// (stream, from_version, limit) -> event columns (see `event_columns`).
+extern const pg::statement read_stream_forward;
+extern const pg::statement read_stream_backward;
+
+/// () -> the highest global position below which no event can appear later.
+extern const pg::statement log_horizon;
+
+/// Which subset of the global log a read returns.
+enum class log_filter_kind {
+  all,         ///< every event
+  event_types, ///< event_type = ANY($3::text[])
+  category,    ///< category = $3 (stream id up to its first '-')
+  correlation, ///< metadata correlation_id = $3
+  causation,   ///< metadata causation_id = $3
+  actor,       ///< metadata actor_id = $3
+  guild,       ///< metadata guild_id = $3
+};
+
+/// (from_position, horizon, [filter value,] limit): the statement reading
+/// the global log with `filter` in `dir`. Forward reads return positions in
+/// [from, horizon]; backward reads positions <= min(from, horizon).
+const pg::statement& read_log(log_filter_kind filter, bool forward);
+
+/// Every read_log statement (for tests that prepare all SQL).
+std::vector<const pg::statement*> all_read_log_statements();
+
+/// (stream) -> stream info columns (see event_store.cpp).
+extern const pg::statement stream_info;
+/// (after_stream_id, limit) -> stream info columns, ordered by stream id.
+extern const pg::statement list_streams;
+
+// -- Deletes and snapshots
+// -----------------------------------------------------------
+
+/// (stream, kind, expected) -> number of streams marked deleted.
+extern const pg::statement soft_delete_stream;
+/// () -> allows DELETE on es_events for the rest of the transaction.
+extern const pg::statement allow_hard_delete;
+/// (stream, kind, expected) -> checks the expected version (raises).
+extern const pg::statement check_version;
+extern const pg::statement delete_stream_events;   // (stream)
+extern const pg::statement delete_stream_row;      // (stream)
+extern const pg::statement delete_stream_snapshot; // (stream)
+
+/// (stream, version, type, data, metadata) -> upserts the latest snapshot.
+extern const pg::statement record_snapshot;
+/// (stream) -> stream_version, type, data, metadata, created_us.
+extern const pg::statement read_snapshot;
+/// (stream) -> deleted count.
+extern const pg::statement delete_snapshot;
+
+/// Every statement above (for tests that prepare all SQL).
+std::vector<const pg::statement*> all_statements();
+
+} // namespace es::sql
