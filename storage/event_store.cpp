@@ -204,7 +204,11 @@ event_store::append(std::vector<stream_append> parts) {
 
 caf::expected<std::vector<append_result>>
 event_store::try_append(const std::vector<stream_append>& parts) {
+  pg::array_literal streams;
+  for (auto& part : parts)
+    streams.add(part.stream);
   pg::pipeline pipe{conn_};
+  pipe.add(sql::lock_streams, pg::params{}.add(streams.finish()));
   pipe.add(sql::reserve_positions, {});
   for (auto& part : parts)
     pipe.add(sql::append_events,
@@ -215,7 +219,7 @@ event_store::try_append(const std::vector<stream_append>& parts) {
   std::vector<append_result> out;
   out.reserve(parts.size());
   for (size_t i = 0; i < parts.size(); ++i) {
-    auto& rows = (*results)[i + 1];
+    auto& rows = (*results)[i + 2];
     append_result r;
     r.stream = parts[i].stream;
     for (int row = 0; row < rows.rows(); ++row)

@@ -9,8 +9,10 @@
 // Guarantees (each tested in tests/storage/event_store_test.cpp):
 // - Per-stream order and optimistic concurrency: versions 1, 2, 3... with no
 //   gaps; the expected version is checked in the same statement that
-//   inserts, and the unique (stream, version) index catches races between
-//   processes. A wrong expectation reports the expected and actual version.
+//   inserts, after the append has taken its streams' advisory locks (so
+//   racing appends queue instead of failing), and the unique (stream,
+//   version) index backs it up. A wrong expectation reports the expected
+//   and actual version.
 // - Atomic appends, within a stream and across streams: one pipeline, one
 //   implicit transaction, one round trip.
 // - Idempotent retry by event id (storage/replay.hpp).

@@ -133,7 +133,24 @@ BEGIN
   RETURN v_actual;
 END $$;
 
--- Global log horizon: see the comment in storage/sql.cpp.
+-- Serializes appends to the same streams: an exclusive transaction-level
+-- advisory lock per stream (two-int4 key: namespace, hash of the stream id),
+-- taken in hash order so that multi-stream appends cannot deadlock. A racing
+-- append waits for the one ahead and then checks its expectation against
+-- the committed version, instead of failing on the unique index and
+-- retrying. Streams whose hashes collide merely share a lock.
+CREATE FUNCTION es_lock_streams(p_streams text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_hash int;
+BEGIN
+  FOR v_hash IN SELECT DISTINCT hashtext(s) FROM unnest(p_streams) AS u(s)
+                ORDER BY 1 LOOP
+    PERFORM pg_advisory_xact_lock(1702063201, v_hash);
+  END LOOP;
+END $$;
+
+-- Global log horizon: see the comment at the top of this migration.
 CREATE FUNCTION es_position_floor() RETURNS bigint
 LANGUAGE sql VOLATILE AS $$
   SELECT coalesce(pg_sequence_last_value('es_events_global_position_seq'), 0)
@@ -205,6 +222,9 @@ const pg::statement applied_migrations{
 const pg::statement record_migration{
     "es_record_migration",
     "INSERT INTO es_migrations (version, name) VALUES ($1::int, $2)", 2};
+
+const pg::statement lock_streams{"es_lock_streams",
+                                 "SELECT es_lock_streams($1::text[])", 1};
 
 const pg::statement reserve_positions{
     "es_reserve_positions",

@@ -50,6 +50,10 @@ extern const pg::statement record_migration;      // (version, name)
 // -- Appends
 // --------------------------------------------------------------------
 
+/// Locks the given streams (text[]) for the rest of the transaction, in a
+/// global order. Runs first in every append.
+extern const pg::statement lock_streams;
+
 /// Takes the transaction's position reservation (a shared advisory lock whose
 /// key is a floor of the positions the transaction will get). Must run
 /// before any insert of the transaction. See storage/event_store.hpp.

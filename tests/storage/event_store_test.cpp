@@ -354,6 +354,31 @@ BOOST_AUTO_TEST_CASE(eight_threads_appending_with_any_lose_nothing) {
     BOOST_TEST(page->events[i].stream_version == static_cast<int64_t>(i + 1));
 }
 
+BOOST_AUTO_TEST_CASE(crossing_multi_stream_appends_do_not_deadlock) {
+  auto a = unique_stream("cross"), b = unique_stream("cross");
+  constexpr int rounds = 40;
+  std::atomic<int> failures{0};
+  auto run = [&](bool reversed) {
+    auto store = open_store();
+    for (int i = 0; i < rounds; ++i) {
+      std::vector<stream_append> parts{
+          part(a, expected_version::any(), make_events(1)),
+          part(b, expected_version::any(), make_events(1))};
+      if (reversed)
+        std::swap(parts[0], parts[1]);
+      if (!store.append(parts))
+        ++failures;
+    }
+  };
+  std::thread t1{run, false}, t2{run, true};
+  t1.join();
+  t2.join();
+  BOOST_TEST(failures.load() == 0);
+  auto store = open_store();
+  BOOST_TEST(version_of(store, a) == 2 * rounds);
+  BOOST_TEST(version_of(store, b) == 2 * rounds);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(reads)
@@ -697,6 +722,38 @@ BOOST_AUTO_TEST_CASE(stream_ids) {
   auto page = store.read_stream(quoted, 1, 1);
   REQUIRE_OK(page);
   BOOST_TEST(page->events.at(0).stream == quoted);
+}
+
+BOOST_AUTO_TEST_CASE(every_entry_point_rejects_bad_stream_ids) {
+  store_options opts;
+  opts.enable_hard_deletes = true;
+  auto store = open_store(opts);
+  for (std::string bad :
+       {std::string{}, std::string("x\0y", 3), std::string{"bell\a"},
+        std::string{"\xff"}, std::string(1024 * 1024, 'z')}) {
+    auto is_invalid = [&](const caf::error& err) {
+      return err == ec::invalid_argument;
+    };
+    BOOST_TEST(is_invalid(store.get_stream_info(bad).error()));
+    BOOST_TEST(is_invalid(store.delete_stream(bad, expected_version::any())));
+    BOOST_TEST(is_invalid(
+        store.delete_stream(bad, expected_version::any(), delete_mode::hard)));
+    BOOST_TEST(is_invalid(store.read_snapshot(bad).error()));
+    BOOST_TEST(is_invalid(store.delete_snapshot(bad)));
+    BOOST_TEST(
+        is_invalid(store.record_snapshot({bad, 1, "S", "{}", "{}", {}})));
+    if (!bad.empty())
+      BOOST_TEST(is_invalid(store.list_streams(bad, 10).error()));
+    BOOST_TEST(is_invalid(
+        store.read_all(0, 10, direction::forward, log_filter::category(bad))
+            .error()));
+  }
+  // Missing things are not_found, never a crash or an empty success.
+  auto missing = unique_stream();
+  BOOST_TEST(store.delete_stream(missing, expected_version::any()) ==
+             ec::not_found);
+  REQUIRE_ERROR(store.read_snapshot(missing), ec::not_found);
+  BOOST_TEST(!store.delete_snapshot(missing));
 }
 
 BOOST_AUTO_TEST_CASE(payloads_and_events) {
