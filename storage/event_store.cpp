@@ -143,6 +143,11 @@ stream_info info_from(const pg::result& res, int row) {
   return info;
 }
 
+caf::error no_such_stream(std::string_view stream) {
+  return make_error(ec::not_found,
+                    "stream '" + excerpt(stream) + "' does not exist");
+}
+
 caf::error check_payload(const char* name, std::string_view payload,
                          const store_options& opts) {
   if (payload.size() > opts.max_event_bytes)
@@ -292,6 +297,14 @@ event_store::resolve_failure(const std::vector<stream_append>& parts,
   return caf::error{};
 }
 
+caf::expected<pg::result>
+event_store::exec_for_stream(const pg::statement& stmt,
+                             std::string_view stream) {
+  if (auto err = check_stream_id(stream, opts_))
+    return err;
+  return conn_.exec(stmt, pg::params{}.add(stream));
+}
+
 caf::expected<event_page> event_store::read_stream(std::string_view stream,
                                                    int64_t from, size_t count,
                                                    direction dir) {
@@ -314,8 +327,7 @@ caf::expected<event_page> event_store::read_stream(std::string_view stream,
     return std::move(results.error());
   auto& state = (*results)[0];
   if (state.rows() == 0)
-    return make_error(ec::not_found,
-                      "stream '" + excerpt(stream) + "' does not exist");
+    return no_such_stream(stream);
   if (state.boolean(0, 1))
     return make_error(ec::stream_deleted,
                       "stream '" + excerpt(stream) + "' was deleted");
@@ -381,14 +393,11 @@ caf::expected<event_page> event_store::read_all(int64_t from, size_t count,
 
 caf::expected<stream_info>
 event_store::get_stream_info(std::string_view stream) {
-  if (auto err = check_stream_id(stream, opts_))
-    return err;
-  auto res = conn_.exec(sql::stream_info, pg::params{}.add(stream));
+  auto res = exec_for_stream(sql::stream_info, stream);
   if (!res)
     return std::move(res.error());
   if (res->rows() == 0)
-    return make_error(ec::not_found,
-                      "stream '" + excerpt(stream) + "' does not exist");
+    return no_such_stream(stream);
   return info_from(*res, 0);
 }
 
@@ -426,8 +435,7 @@ caf::error event_store::delete_stream(std::string_view stream,
   if (!state)
     return std::move(state.error());
   if (state->rows() == 0)
-    return make_error(ec::not_found,
-                      "stream '" + excerpt(stream) + "' does not exist");
+    return no_such_stream(stream);
   if (mode == delete_mode::soft && state->boolean(0, 1))
     return make_error(ec::stream_deleted,
                       "stream '" + excerpt(stream) + "' is already deleted");
@@ -472,9 +480,7 @@ caf::error event_store::record_snapshot(const snapshot& snap) {
 }
 
 caf::expected<snapshot> event_store::read_snapshot(std::string_view stream) {
-  if (auto err = check_stream_id(stream, opts_))
-    return err;
-  auto res = conn_.exec(sql::read_snapshot, pg::params{}.add(stream));
+  auto res = exec_for_stream(sql::read_snapshot, stream);
   if (!res)
     return std::move(res.error());
   if (res->rows() == 0)
@@ -491,10 +497,7 @@ caf::expected<snapshot> event_store::read_snapshot(std::string_view stream) {
 }
 
 caf::error event_store::delete_snapshot(std::string_view stream) {
-  if (auto err = check_stream_id(stream, opts_))
-    return err;
-  if (auto res = conn_.exec(sql::delete_snapshot, pg::params{}.add(stream));
-      !res)
+  if (auto res = exec_for_stream(sql::delete_snapshot, stream); !res)
     return std::move(res.error());
   return {};
 }

@@ -116,6 +116,9 @@ public:
   pg::connection& connection() noexcept { return conn_; }
 
 private:
+  /// Checks `stream` and runs `stmt` with it as the only parameter.
+  caf::expected<pg::result> exec_for_stream(const pg::statement& stmt,
+                                            std::string_view stream);
   caf::expected<std::vector<append_result>>
   try_append(const std::vector<stream_append>& parts);
   caf::expected<std::vector<append_result>>
