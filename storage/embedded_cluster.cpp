@@ -1,6 +1,8 @@
 #include "storage/embedded_cluster.hpp"
 
 #include "messages/error.hpp"
+#include "storage/pg.hpp"
+#include "storage/sql.hpp"
 
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
@@ -86,9 +88,6 @@ public:
 private:
   int fd_ = -1;
 };
-
-using pg_conn_ptr = std::unique_ptr<PGconn, decltype(&PQfinish)>;
-using pg_result_ptr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 uint64_t fnv1a(std::string_view text) {
   uint64_t hash = 14695981039346656037ull;
@@ -735,45 +734,34 @@ caf::error stop_server(const fs::path& bin_dir, const fs::path& dir) {
 
 caf::error ensure_database(const fs::path& socket_dir, uint16_t port,
                            const std::string& database) {
-  auto port_text = std::to_string(port);
-  const char* keys[] = {"host", "port", "dbname", "user", "connect_timeout",
-                        nullptr};
-  const char* vals[] = {socket_dir.c_str(),
-                        port_text.c_str(),
-                        "postgres",
-                        "postgres",
-                        "10",
-                        nullptr};
-  pg_conn_ptr conn{PQconnectdbParams(keys, vals, 0), &PQfinish};
-  if (!conn || PQstatus(conn.get()) != CONNECTION_OK)
-    return fail("cannot connect to the server on " + socket_dir.string() +
-                " port " + port_text + ": " +
-                trim(conn ? PQerrorMessage(conn.get()) : "out of memory"));
-  const char* params[] = {database.c_str()};
-  pg_result_ptr found{
-      PQexecParams(conn.get(), "SELECT 1 FROM pg_database WHERE datname = $1",
-                   1, nullptr, params, nullptr, nullptr, 0),
-      &PQclear};
-  if (PQresultStatus(found.get()) != PGRES_TUPLES_OK)
-    return fail("cannot look up database " + database + ": " +
-                trim(PQerrorMessage(conn.get())));
-  if (PQntuples(found.get()) > 0)
+  auto dsn = "host=" + dsn_value(socket_dir.string()) + " port="
+             + std::to_string(port)
+             + " dbname=postgres user=postgres connect_timeout=10";
+  auto conn = pg::connection::open(dsn);
+  if (!conn)
+    return fail(describe(conn.error()));
+  auto exists = [&]() -> caf::expected<bool> {
+    auto found = conn->exec(sql::database_exists, pg::params{}.add(database));
+    if (!found)
+      return std::move(found.error());
+    return found->rows() > 0;
+  };
+  auto there = exists();
+  if (!there)
+    return fail("cannot look up database " + database + ": "
+                + describe(there.error()));
+  if (*there)
     return {};
-  std::unique_ptr<char, decltype(&PQfreemem)> ident{
-      PQescapeIdentifier(conn.get(), database.c_str(), database.size()),
-      &PQfreemem};
-  if (!ident)
-    return fail("cannot quote database name " + database);
-  pg_result_ptr created{
-      PQexec(conn.get(),
-             ("CREATE DATABASE " + std::string{ident.get()}).c_str()),
-      &PQclear};
-  if (PQresultStatus(created.get()) != PGRES_COMMAND_OK) {
-    const char* state = PQresultErrorField(created.get(), PG_DIAG_SQLSTATE);
-    if (state != nullptr && std::string_view{state} == "42P04")
-      return {}; // duplicate_database: created meanwhile.
-    return fail("cannot create database " + database + ": " +
-                trim(PQerrorMessage(conn.get())));
+  auto quoted = conn->quote_identifier(database);
+  if (!quoted)
+    return fail(describe(quoted.error()));
+  if (auto created = conn->exec_sql(sql::create_database(*quoted).c_str());
+      !created) {
+    // Another process may have created it meanwhile.
+    if (auto again = exists(); again && *again)
+      return {};
+    return fail("cannot create database " + database + ": "
+                + describe(created.error()));
   }
   spdlog::info("embedded_cluster: created database {}", database);
   return {};

@@ -114,6 +114,17 @@ caf::expected<result> connection::exec(const statement& stmt,
   return res;
 }
 
+caf::expected<std::string>
+connection::quote_identifier(std::string_view name) {
+  std::unique_ptr<char, decltype(&PQfreemem)> quoted{
+    PQescapeIdentifier(native(), name.data(), name.size()), &PQfreemem};
+  if (!quoted)
+    return make_error(ec::invalid_argument,
+                      "cannot quote identifier: "
+                        + std::string{PQerrorMessage(native())});
+  return std::string{quoted.get()};
+}
+
 caf::expected<result> connection::exec_sql(const char* sql) {
   result res{PQexec(native(), sql)};
   auto st = res.status();

@@ -112,6 +112,10 @@ public:
   /// Runs plain SQL without parameters (DDL, migrations, SET).
   caf::expected<result> exec_sql(const char* sql);
 
+  /// `name` quoted as an SQL identifier, for the rare statement that cannot
+  /// bind it as a parameter (CREATE DATABASE).
+  caf::expected<std::string> quote_identifier(std::string_view name);
+
   /// True when the underlying socket is still connected.
   bool ok() const noexcept { return PQstatus(conn_.get()) == CONNECTION_OK; }
 

@@ -40,16 +40,16 @@ caf::expected<int> migrate(pg::connection& conn) {
     if (applied.count(m.version) != 0)
       continue;
     auto what = "migration " + std::to_string(m.version) + " (" + m.name + ")";
-    if (auto res = conn.exec_sql("BEGIN"); !res)
+    if (auto res = conn.exec_sql(sql::begin); !res)
       return as_migration_error(res.error(), what);
     auto run = conn.exec_sql(m.sql);
     if (run)
       run = conn.exec(sql::record_migration,
                       pg::params{}.add(int64_t{m.version}).add(m.name));
     if (run)
-      run = conn.exec_sql("COMMIT");
+      run = conn.exec_sql(sql::commit);
     if (!run) {
-      (void)conn.exec_sql("ROLLBACK");
+      (void)conn.exec_sql(sql::rollback);
       return as_migration_error(run.error(), what);
     }
     spdlog::info("applied schema {}", what);

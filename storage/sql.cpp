@@ -213,6 +213,17 @@ CREATE TABLE IF NOT EXISTS es_migrations (
   applied_at timestamptz NOT NULL DEFAULT clock_timestamp()
 ))sql";
 
+const char* const begin = "BEGIN";
+const char* const commit = "COMMIT";
+const char* const rollback = "ROLLBACK";
+
+const pg::statement database_exists{
+  "es_database_exists", "SELECT 1 FROM pg_database WHERE datname = $1", 1};
+
+std::string create_database(const std::string& quoted_name) {
+  return "CREATE DATABASE " + quoted_name;
+}
+
 const pg::statement lock_migrations{"es_lock_migrations",
                                     "SELECT pg_advisory_lock($1::bigint)", 1};
 const pg::statement unlock_migrations{

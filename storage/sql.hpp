@@ -9,6 +9,8 @@
 
 #include "storage/pg.hpp"
 
+#include <string>
+#include <string>
 #include <vector>
 
 namespace es::sql {
@@ -26,8 +28,7 @@ inline constexpr char constraint_event_id[] = "es_events_event_id_key";
 inline constexpr char constraint_stream_version[] =
     "es_events_stream_version_key";
 
-// -- Schema migrations
-// ----------------------------------------------------------
+// -- Schema migrations --------------------------------------------------------
 
 struct migration {
   int version;
@@ -47,8 +48,21 @@ extern const pg::statement unlock_migrations;     // (key)
 extern const pg::statement applied_migrations;    // () -> version
 extern const pg::statement record_migration;      // (version, name)
 
-// -- Appends
-// --------------------------------------------------------------------
+/// Plain transaction control for migrations.
+extern const char* const begin;
+extern const char* const commit;
+extern const char* const rollback;
+
+// -- Databases ----------------------------------------------------------------
+
+/// (name) -> a row when the database exists.
+extern const pg::statement database_exists;
+
+/// CREATE DATABASE for an identifier already quoted by
+/// `connection::quote_identifier` (DDL cannot bind it).
+std::string create_database(const std::string& quoted_name);
+
+// -- Appends ------------------------------------------------------------------
 
 /// Locks the given streams (text[]) for the rest of the transaction, in a
 /// global order. Runs first in every append.
@@ -73,8 +87,7 @@ extern const pg::statement find_events;
 /// (stream) -> current version (0 when none).
 extern const pg::statement stream_version;
 
-// -- Reads
-// ------------------------------------------------------------------------
+// -- Reads --------------------------------------------------------------------
 
 /// (stream) -> exists, deleted, hidden_below (versions <= it are hidden).
 extern const pg::statement stream_state;
@@ -110,8 +123,7 @@ extern const pg::statement stream_info;
 /// (after_stream_id, limit) -> stream info columns, ordered by stream id.
 extern const pg::statement list_streams;
 
-// -- Deletes and snapshots
-// -----------------------------------------------------------
+// -- Deletes and snapshots ----------------------------------------------------
 
 /// (stream, kind, expected) -> number of streams marked deleted.
 extern const pg::statement soft_delete_stream;
