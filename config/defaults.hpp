@@ -3,6 +3,7 @@
 // .ini files in config/ list them with the same values.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -31,5 +32,55 @@ inline constexpr bool allow_stream_recreate = true;
 /// Hard deletes physically remove a stream's events. Off by default, as in
 /// commanded/eventstore: an event store that forgets is the exception.
 inline constexpr bool enable_hard_deletes = false;
+
+// -- Connection resilience (storage/backoff.hpp, storage/breaker.hpp,
+//    storage/group_commit.hpp) ------------------------------------------------
+
+/// Most events in one group-commit transaction. A single append larger than
+/// this still commits, alone.
+inline constexpr size_t group_commit_max_events = 1000;
+
+/// Most encoded bytes (payloads) in one group-commit transaction: 4 MiB. A
+/// single append larger than this still commits, alone.
+inline constexpr size_t group_commit_max_bytes = 4 * 1024 * 1024;
+
+/// Most appends waiting for a transaction (in normal operation and while
+/// PostgreSQL is unreachable); past it appends fail at once with
+/// `ec::unavailable`.
+inline constexpr size_t outage_queue_max_items = 10'000;
+
+/// Most encoded bytes of appends waiting for a transaction: 64 MiB.
+inline constexpr size_t outage_queue_max_bytes = 64 * 1024 * 1024;
+
+/// The circuit breaker's sliding window over recent connection outcomes.
+inline constexpr std::chrono::milliseconds breaker_window{10'000};
+
+/// Connection failures within the window that open the breaker.
+inline constexpr size_t breaker_failure_threshold = 5;
+
+/// Share of failed calls within the window that opens the breaker...
+inline constexpr double breaker_failure_rate = 0.5;
+
+/// ...once the window holds at least this many calls.
+inline constexpr size_t breaker_min_calls = 10;
+
+/// How long an open breaker fails calls fast before it lets probes through.
+inline constexpr std::chrono::milliseconds breaker_open_duration{5'000};
+
+/// Probe calls a half-open breaker admits; all must succeed to close it.
+inline constexpr size_t breaker_half_open_probes = 1;
+
+/// First reconnect delay.
+inline constexpr std::chrono::milliseconds backoff_initial{50};
+
+/// Factor by which each reconnect delay grows.
+inline constexpr double backoff_multiplier = 2.0;
+
+/// Largest reconnect delay.
+inline constexpr std::chrono::milliseconds backoff_max{5'000};
+
+/// Randomized share of each reconnect delay (0: none, 1: full jitter), so
+/// that many processes do not reconnect in lockstep.
+inline constexpr double backoff_jitter = 0.2;
 
 } // namespace es::defaults

@@ -27,8 +27,7 @@ duration scaled(duration d, double factor, duration cap) {
 caf::error validate(const backoff_options& opts) {
   auto bad = [](const char* name, const char* why) {
     return make_error(ec::invalid_argument,
-                      std::string{"option store.backoff-"} + name + ": "
-                        + why);
+                      std::string{"option store.backoff-"} + name + ": " + why);
   };
   if (opts.initial <= duration::zero())
     return bad("initial", "must be greater than zero");
@@ -42,7 +41,7 @@ caf::error validate(const backoff_options& opts) {
 }
 
 backoff::backoff(backoff_options opts, uint64_t seed)
-  : opts_(opts), gen_(seed), base_(opts.initial) {
+    : opts_(opts), gen_(seed), base_(opts.initial) {
   // nop
 }
 

@@ -29,12 +29,12 @@ std::string fixed2(double x) {
 
 const char* to_string(breaker_state x) noexcept {
   switch (x) {
-    case breaker_state::closed:
-      return "closed";
-    case breaker_state::open:
-      return "open";
-    case breaker_state::half_open:
-      return "half-open";
+  case breaker_state::closed:
+    return "closed";
+  case breaker_state::open:
+    return "open";
+  case breaker_state::half_open:
+    return "half-open";
   }
   return "invalid";
 }
@@ -42,8 +42,7 @@ const char* to_string(breaker_state x) noexcept {
 caf::error validate(const breaker_options& opts) {
   auto bad = [](const char* name, const char* why) {
     return make_error(ec::invalid_argument,
-                      std::string{"option store.breaker-"} + name + ": "
-                        + why);
+                      std::string{"option store.breaker-"} + name + ": " + why);
   };
   if (opts.window <= duration::zero())
     return bad("window", "must be greater than zero");
@@ -63,28 +62,28 @@ caf::error validate(const breaker_options& opts) {
 caf::error circuit_open_error(const admission& rejected) {
   using namespace std::chrono;
   auto ms = ceil<milliseconds>(rejected.retry_after).count();
-  return make_error(ec::circuit_open, "circuit breaker open: retry after "
-                                        + std::to_string(ms) + "ms");
+  return make_error(ec::circuit_open, "circuit breaker open: retry after " +
+                                          std::to_string(ms) + "ms");
 }
 
 circuit_breaker::circuit_breaker(breaker_options opts, hook on_transition)
-  : opts_(opts), hook_(std::move(on_transition)) {
+    : opts_(opts), hook_(std::move(on_transition)) {
   // nop
 }
 
 admission circuit_breaker::admit(time_point now) {
   advance(now);
   switch (state_) {
-    case breaker_state::closed:
-      return {};
-    case breaker_state::open:
-      return {false, false, open_until_ - now};
-    case breaker_state::half_open:
-      if (probes_admitted_ < opts_.half_open_probes) {
-        ++probes_admitted_;
-        return {true, true, duration::zero()};
-      }
-      return {false, false, opts_.open_duration};
+  case breaker_state::closed:
+    return {};
+  case breaker_state::open:
+    return {false, false, open_until_ - now};
+  case breaker_state::half_open:
+    if (probes_admitted_ < opts_.half_open_probes) {
+      ++probes_admitted_;
+      return {true, true, duration::zero()};
+    }
+    return {false, false, opts_.open_duration};
   }
   return {};
 }
@@ -92,56 +91,56 @@ admission circuit_breaker::admit(time_point now) {
 void circuit_breaker::record_success(time_point now) {
   advance(now);
   switch (state_) {
-    case breaker_state::closed:
-      add(now, false);
-      return;
-    case breaker_state::open:
-      return; // A late answer from before the breaker opened.
-    case breaker_state::half_open:
-      if (probes_succeeded_ >= probes_admitted_)
-        return; // No probe outstanding: a late answer.
-      if (++probes_succeeded_ >= opts_.half_open_probes)
-        transition(breaker_state::closed, now,
-                   std::to_string(probes_succeeded_) + " of "
-                     + std::to_string(opts_.half_open_probes)
-                     + " probes succeeded");
-      return;
+  case breaker_state::closed:
+    add(now, false);
+    return;
+  case breaker_state::open:
+    return; // A late answer from before the breaker opened.
+  case breaker_state::half_open:
+    if (probes_succeeded_ >= probes_admitted_)
+      return; // No probe outstanding: a late answer.
+    if (++probes_succeeded_ >= opts_.half_open_probes)
+      transition(breaker_state::closed, now,
+                 std::to_string(probes_succeeded_) + " of " +
+                     std::to_string(opts_.half_open_probes) +
+                     " probes succeeded");
+    return;
   }
 }
 
 void circuit_breaker::record_failure(time_point now) {
   advance(now);
   switch (state_) {
-    case breaker_state::closed: {
-      add(now, true);
-      if (failures_ >= opts_.failure_threshold) {
-        transition(breaker_state::open, now,
-                   std::to_string(failures_) + " failures of "
-                     + std::to_string(calls_) + " calls in the last "
-                     + render(opts_.window) + " (threshold "
-                     + std::to_string(opts_.failure_threshold) + ")");
-        return;
-      }
-      auto rate = static_cast<double>(failures_) / static_cast<double>(calls_);
-      if (calls_ >= opts_.min_calls && rate >= opts_.failure_rate)
-        transition(breaker_state::open, now,
-                   "failure rate " + fixed2(rate) + " ("
-                     + std::to_string(failures_) + " of "
-                     + std::to_string(calls_) + " calls) in the last "
-                     + render(opts_.window) + " (threshold "
-                     + fixed2(opts_.failure_rate) + " over at least "
-                     + std::to_string(opts_.min_calls) + " calls)");
+  case breaker_state::closed: {
+    add(now, true);
+    if (failures_ >= opts_.failure_threshold) {
+      transition(breaker_state::open, now,
+                 std::to_string(failures_) + " failures of " +
+                     std::to_string(calls_) + " calls in the last " +
+                     render(opts_.window) + " (threshold " +
+                     std::to_string(opts_.failure_threshold) + ")");
       return;
     }
-    case breaker_state::open:
-      return; // A late answer from before the breaker opened.
-    case breaker_state::half_open:
-      if (probes_succeeded_ >= probes_admitted_)
-        return; // No probe outstanding: a late answer.
+    auto rate = static_cast<double>(failures_) / static_cast<double>(calls_);
+    if (calls_ >= opts_.min_calls && rate >= opts_.failure_rate)
       transition(breaker_state::open, now,
-                 "probe " + std::to_string(probes_succeeded_ + 1) + " of "
-                   + std::to_string(opts_.half_open_probes) + " failed");
-      return;
+                 "failure rate " + fixed2(rate) + " (" +
+                     std::to_string(failures_) + " of " +
+                     std::to_string(calls_) + " calls) in the last " +
+                     render(opts_.window) + " (threshold " +
+                     fixed2(opts_.failure_rate) + " over at least " +
+                     std::to_string(opts_.min_calls) + " calls)");
+    return;
+  }
+  case breaker_state::open:
+    return; // A late answer from before the breaker opened.
+  case breaker_state::half_open:
+    if (probes_succeeded_ >= probes_admitted_)
+      return; // No probe outstanding: a late answer.
+    transition(breaker_state::open, now,
+               "probe " + std::to_string(probes_succeeded_ + 1) + " of " +
+                   std::to_string(opts_.half_open_probes) + " failed");
+    return;
   }
 }
 
