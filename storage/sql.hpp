@@ -10,7 +10,6 @@
 #include "storage/pg.hpp"
 
 #include <string>
-#include <string>
 #include <vector>
 
 namespace es::sql {
