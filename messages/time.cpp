@@ -77,18 +77,50 @@ std::string to_iso8601(timestamp t) {
   const auto date = civil_from_days(days);
   const int64_t secs = in_day / us_per_second;
   const int64_t frac = in_day % us_per_second;
-  char buf[64];
-  const char* year_fmt =
-      (date.year >= 1 && date.year <= 9999) ? "%04lld" : "%+05lld";
-  int n = std::snprintf(buf, sizeof(buf), year_fmt,
-                        static_cast<long long>(date.year));
-  std::snprintf(buf + n, sizeof(buf) - static_cast<size_t>(n),
-                "-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ", date.month, date.day,
-                static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60),
-                static_cast<long long>(frac));
-  return buf;
+  if (date.year < 1 || date.year > 9999) {
+    // Outside the codec's range; written for diagnostics only.
+    char buf[64];
+    std::snprintf(
+        buf, sizeof(buf), "%+05lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
+        static_cast<long long>(date.year), date.month, date.day,
+        static_cast<long long>(secs / 3600),
+        static_cast<long long>(secs / 60 % 60),
+        static_cast<long long>(secs % 60), static_cast<long long>(frac));
+    return buf;
+  }
+  std::string out(iso8601_size, '0');
+  to_iso8601(t, out.data());
+  return out;
+}
+
+void to_iso8601(timestamp t, char* out) noexcept {
+  // No printf: this runs for every event encoded.
+  const int64_t us = t.time_since_epoch().count();
+  const int64_t days = floor_div(us, us_per_day);
+  const int64_t in_day = us - days * us_per_day;
+  const auto date = civil_from_days(days);
+  const int64_t secs = in_day / us_per_second;
+  const int64_t frac = in_day % us_per_second;
+  auto put = [&](size_t pos, int64_t value, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      out[pos + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, date.year, 4);
+  out[4] = '-';
+  put(5, date.month, 2);
+  out[7] = '-';
+  put(8, date.day, 2);
+  out[10] = 'T';
+  put(11, secs / 3600, 2);
+  out[13] = ':';
+  put(14, secs / 60 % 60, 2);
+  out[16] = ':';
+  put(17, secs % 60, 2);
+  out[19] = '.';
+  put(20, frac, 6);
+  out[26] = 'Z';
 }
 
 caf::expected<timestamp> parse_iso8601(std::string_view text) {

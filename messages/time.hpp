@@ -51,6 +51,13 @@ timestamp now_utc();
 /// `parse_iso8601` rejects; the JSON codec refuses to encode such values.
 std::string to_iso8601(timestamp t);
 
+/// Length of `to_iso8601`'s output for years 0001-9999.
+inline constexpr size_t iso8601_size = 27;
+
+/// Writes `to_iso8601(t)` into `out` (exactly `iso8601_size` characters, no
+/// NUL) without allocating. Precondition: t is within years 0001-9999.
+void to_iso8601(timestamp t, char* out) noexcept;
+
 /// Parses the form described at the top of this file.
 caf::expected<timestamp> parse_iso8601(std::string_view text);
 

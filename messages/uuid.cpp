@@ -2,6 +2,7 @@
 
 #include "messages/error.hpp"
 
+#include <array>
 #include <chrono>
 #include <random>
 
@@ -15,14 +16,22 @@ struct v7_state {
   uint16_t counter = 0;
 };
 
+/// Hex digit values by character; -1 for anything else.
+constexpr std::array<int8_t, 256> hex_table = [] {
+  std::array<int8_t, 256> t{};
+  for (auto& x : t)
+    x = -1;
+  for (int c = '0'; c <= '9'; ++c)
+    t[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c)
+    t[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c)
+    t[c] = static_cast<int8_t>(c - 'A' + 10);
+  return t;
+}();
+
 int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
+  return hex_table[static_cast<unsigned char>(c)];
 }
 
 } // namespace
@@ -88,16 +97,20 @@ bool uuid::nil() const noexcept {
   return true;
 }
 
-std::string to_string(const uuid& id) {
+void to_chars(const uuid& id, char* out) noexcept {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  size_t pos = 0;
   for (size_t i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10)
-      out += '-';
-    out += digits[id.bytes()[i] >> 4];
-    out += digits[id.bytes()[i] & 0xf];
+      out[pos++] = '-';
+    out[pos++] = digits[id.bytes()[i] >> 4];
+    out[pos++] = digits[id.bytes()[i] & 0xf];
   }
+}
+
+std::string to_string(const uuid& id) {
+  std::string out(36, '-');
+  to_chars(id, out.data());
   return out;
 }
 

@@ -61,4 +61,8 @@ private:
 /// The canonical lowercase form, e.g. "0190b5a4-7c1e-7a3b-8f00-1234567890ab".
 std::string to_string(const uuid& id);
 
+/// Writes the canonical form into `out` (exactly 36 characters, no NUL),
+/// for hot paths that should not allocate.
+void to_chars(const uuid& id, char* out) noexcept;
+
 } // namespace es
