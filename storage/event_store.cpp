@@ -186,54 +186,106 @@ caf::expected<append_result> event_store::append(stream_append part) {
 
 caf::expected<std::vector<append_result>>
 event_store::append(std::vector<stream_append> parts) {
-  if (auto err = check_append(parts, opts_))
-    return err;
-  caf::error last;
-  for (int attempt = 0; attempt < max_append_attempts; ++attempt) {
-    auto res = try_append(parts);
-    if (res)
-      return res;
-    last = std::move(res.error());
-    if (!is(last, ec::wrong_expected_version) && !is(last, ec::duplicate_event))
-      return last;
-    // Either the events are stored already (a retry of an append that
-    // landed), or they collide with other events, or the stream moved.
-    auto resolved = resolve_failure(parts, last);
-    if (resolved || resolved.error())
-      return resolved;
-    // Nothing stored and no expectation violated now: the append lost a race
-    // for a version that `any` or `stream_exists` may take. Try again.
-  }
-  return last;
+  std::vector<std::vector<stream_append>> group;
+  group.push_back(std::move(parts));
+  return std::move(append_group(std::move(group)).front());
 }
 
-caf::expected<std::vector<append_result>>
-event_store::try_append(const std::vector<stream_append>& parts) {
+std::vector<caf::expected<std::vector<append_result>>>
+event_store::append_group(std::vector<std::vector<stream_append>> requests) {
+  using outcome = caf::expected<std::vector<append_result>>;
+  std::vector<outcome> out(requests.size(), outcome{caf::error{}});
+  std::vector<size_t> pending;
+  std::vector<int> attempts(requests.size(), 0);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (auto err = check_append(requests[i], opts_))
+      out[i] = std::move(err);
+    else
+      pending.push_back(i);
+  }
+  // Each round commits every pending request in one transaction. When one
+  // fails, PostgreSQL aborts the whole transaction: that request is settled
+  // on its own (a replay, a duplicate, a conflict, or a race to retry) and
+  // the rest go again ("retry the rest"). Conflicts are rare on this path,
+  // so a group almost always commits in one round trip.
+  while (!pending.empty()) {
+    size_t failed = pending.size();
+    auto committed = try_group(requests, pending, failed);
+    if (committed) {
+      for (size_t k = 0; k < pending.size(); ++k)
+        out[pending[k]] = std::move((*committed)[k]);
+      break;
+    }
+    auto err = std::move(committed.error());
+    if (failed >= pending.size()) {
+      // The transaction itself failed (connection, locks): so does every
+      // request in it.
+      for (auto i : pending)
+        out[i] = err;
+      break;
+    }
+    auto i = pending[failed];
+    pending.erase(pending.begin() + static_cast<ptrdiff_t>(failed));
+    if (!is(err, ec::wrong_expected_version) && !is(err, ec::duplicate_event)) {
+      out[i] = std::move(err);
+      continue;
+    }
+    // Either the events are stored already (a retry of an append that
+    // landed), or they collide with other events, or the stream moved.
+    auto resolved = resolve_failure(requests[i], err);
+    if (resolved || resolved.error() || ++attempts[i] >= max_append_attempts)
+      out[i] = resolved || resolved.error() ? std::move(resolved)
+                                            : outcome{std::move(err)};
+    else
+      // Nothing stored and no expectation violated now: the append lost a
+      // race for a version that `any` or `stream_exists` may take.
+      pending.push_back(i);
+  }
+  return out;
+}
+
+caf::expected<std::vector<std::vector<append_result>>>
+event_store::try_group(const std::vector<std::vector<stream_append>>& requests,
+                       const std::vector<size_t>& pending, size_t& failed) {
+  // Every stream of the group is locked first, in one global order, so
+  // that concurrent groups cannot deadlock; then the position reservation;
+  // then each request's inserts.
   pg::array_literal streams;
-  for (auto& part : parts)
-    streams.add(part.stream);
+  for (auto i : pending)
+    for (auto& part : requests[i])
+      streams.add(part.stream);
   pg::pipeline pipe{conn_};
   pipe.add(sql::lock_streams, pg::params{}.add(streams.finish()));
   pipe.add(sql::reserve_positions, {});
-  for (auto& part : parts)
-    pipe.add(sql::append_events,
-             append_params(part, opts_.allow_stream_recreate));
-  auto results = pipe.run();
-  if (!results)
+  constexpr size_t preamble = 2;
+  std::vector<size_t> owner; // statement index - preamble -> pending index
+  for (size_t k = 0; k < pending.size(); ++k)
+    for (auto& part : requests[pending[k]]) {
+      pipe.add(sql::append_events,
+               append_params(part, opts_.allow_stream_recreate));
+      owner.push_back(k);
+    }
+  size_t failed_at = 0;
+  auto results = pipe.run(&failed_at);
+  if (!results) {
+    failed = failed_at >= preamble && failed_at - preamble < owner.size()
+                 ? owner[failed_at - preamble]
+                 : pending.size();
     return std::move(results.error());
-  std::vector<append_result> out;
-  out.reserve(parts.size());
-  for (size_t i = 0; i < parts.size(); ++i) {
-    auto& rows = (*results)[i + 2];
+  }
+  std::vector<std::vector<append_result>> out(pending.size());
+  for (size_t j = 0; j < owner.size(); ++j) {
+    auto& rows = (*results)[j + preamble];
+    auto& part = requests[pending[owner[j]]][out[owner[j]].size()];
     append_result r;
-    r.stream = parts[i].stream;
+    r.stream = part.stream;
     for (int row = 0; row < rows.rows(); ++row)
       r.positions.push_back(rows.int64(row, 0));
     if (rows.rows() > 0) {
       r.first_version = rows.int64(0, 1);
       r.last_version = rows.int64(rows.rows() - 1, 1);
     }
-    out.push_back(std::move(r));
+    out[owner[j]].push_back(std::move(r));
   }
   return out;
 }

@@ -65,8 +65,17 @@ public:
   caf::expected<std::vector<append_result>>
   append(std::vector<stream_append> parts);
 
-  // -- reads
-  // -------------------------------------------------------------------
+  /// Group commit: commits several independent appends in one transaction
+  /// (one WAL flush), in order. Each request keeps its own atomicity and
+  /// its own expected-version checks: one that fails (conflict, duplicate,
+  /// bad payload) fails alone and the others still commit. Results are in
+  /// input order. Appends of one stream in one group are applied in order,
+  /// each seeing the ones before it. A failure of the transaction itself
+  /// (the connection) fails every request it held.
+  std::vector<caf::expected<std::vector<append_result>>>
+  append_group(std::vector<std::vector<stream_append>> requests);
+
+  // -- reads ------------------------------------------------------------------
 
   /// A page of up to `count` events of `stream`, starting at version `from`
   /// (inclusive; `from_end` for backward reads from the last event).
@@ -93,8 +102,7 @@ public:
   /// Streams (not deleted) with ids after `after`, in id order.
   caf::expected<stream_page> list_streams(std::string_view after, size_t count);
 
-  // -- deletes and snapshots
-  // ----------------------------------------------------
+  // -- deletes and snapshots --------------------------------------------------
 
   /// Deletes `stream` if its version matches `expected`.
   caf::error delete_stream(std::string_view stream, expected_version expected,
@@ -109,8 +117,7 @@ public:
   /// Removes the snapshot of `stream` (no error when there is none).
   caf::error delete_snapshot(std::string_view stream);
 
-  // -- access
-  // ---------------------------------------------------------------------
+  // -- access -----------------------------------------------------------------
 
   const store_options& options() const noexcept { return opts_; }
   pg::connection& connection() noexcept { return conn_; }
@@ -119,8 +126,12 @@ private:
   /// Checks `stream` and runs `stmt` with it as the only parameter.
   caf::expected<pg::result> exec_for_stream(const pg::statement& stmt,
                                             std::string_view stream);
-  caf::expected<std::vector<append_result>>
-  try_append(const std::vector<stream_append>& parts);
+  /// One round of `append_group` over `requests[pending[...]]`. On error,
+  /// `failed` is the index into `pending` of the request that failed, or
+  /// `pending.size()` when the transaction as a whole did.
+  caf::expected<std::vector<std::vector<append_result>>>
+  try_group(const std::vector<std::vector<stream_append>>& requests,
+            const std::vector<size_t>& pending, size_t& failed);
   caf::expected<std::vector<append_result>>
   resolve_failure(const std::vector<stream_append>& parts, caf::error err);
 

@@ -114,14 +114,13 @@ caf::expected<result> connection::exec(const statement& stmt,
   return res;
 }
 
-caf::expected<std::string>
-connection::quote_identifier(std::string_view name) {
+caf::expected<std::string> connection::quote_identifier(std::string_view name) {
   std::unique_ptr<char, decltype(&PQfreemem)> quoted{
-    PQescapeIdentifier(native(), name.data(), name.size()), &PQfreemem};
+      PQescapeIdentifier(native(), name.data(), name.size()), &PQfreemem};
   if (!quoted)
     return make_error(ec::invalid_argument,
-                      "cannot quote identifier: "
-                        + std::string{PQerrorMessage(native())});
+                      "cannot quote identifier: " +
+                          std::string{PQerrorMessage(native())});
   return std::string{quoted.get()};
 }
 
@@ -138,7 +137,9 @@ pipeline& pipeline::add(const statement& stmt, params args) {
   return *this;
 }
 
-caf::expected<std::vector<result>> pipeline::run() {
+caf::expected<std::vector<result>> pipeline::run(size_t* failed_at) {
+  if (failed_at != nullptr)
+    *failed_at = queued_.size();
   auto* c = conn_.native();
   for (auto& [stmt, args] : queued_) {
     if (args.size() != stmt->param_count)
@@ -182,9 +183,11 @@ caf::expected<std::vector<result>> pipeline::run() {
     auto st = res.status();
     if (st == PGRES_PIPELINE_SYNC)
       break;
-    if (st == PGRES_FATAL_ERROR && !first_error)
+    if (st == PGRES_FATAL_ERROR && !first_error) {
       first_error = error_from(c, res.get());
-    else if (st == PGRES_PIPELINE_ABORTED && !first_error)
+      if (failed_at != nullptr)
+        *failed_at = results.size();
+    } else if (st == PGRES_PIPELINE_ABORTED && !first_error)
       first_error = make_error(ec::database_error, "pipeline aborted");
     results.push_back(std::move(res));
   }

@@ -149,7 +149,12 @@ public:
   /// Sends everything, syncs, and collects one result per statement. The
   /// first failing statement's error is returned; then nothing was
   /// committed. A broken connection during the exchange is `unavailable`.
-  caf::expected<std::vector<result>> run();
+  caf::expected<std::vector<result>> run() { return run(nullptr); }
+
+  /// As `run()`, and on failure stores in `*failed_at` the index of the
+  /// statement that failed (the count of statements when the connection
+  /// broke before any statement reported an error).
+  caf::expected<std::vector<result>> run(size_t* failed_at);
 
 private:
   connection& conn_;
