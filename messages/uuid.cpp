@@ -64,29 +64,25 @@ uuid uuid::v7() {
 }
 
 caf::expected<uuid> uuid::parse(std::string_view text) {
-  auto fail = [&] {
+  // Offsets of the 16 hex pairs in "8-4-4-4-12".
+  static constexpr uint8_t pairs[16] = {0,  2,  4,  6,  9,  11, 14, 16,
+                                        19, 21, 24, 26, 28, 30, 32, 34};
+  bool ok = text.size() == 36 && text[8] == '-' && text[13] == '-' &&
+            text[18] == '-' && text[23] == '-';
+  bytes_type b{};
+  int bad = 0;
+  if (ok) {
+    for (size_t i = 0; i < 16; ++i) {
+      auto hi = hex_value(text[pairs[i]]);
+      auto lo = hex_value(text[pairs[i] + 1]);
+      bad |= hi | lo; // negative when either is not a hex digit
+      b[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+  }
+  if (!ok || bad < 0)
     return make_error(ec::invalid_argument,
                       "not a UUID (expected 8-4-4-4-12 hex digits): '" +
                           std::string{text.substr(0, 64)} + "'");
-  };
-  if (text.size() != 36)
-    return fail();
-  bytes_type b{};
-  size_t out = 0;
-  for (size_t i = 0; i < text.size();) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (text[i] != '-')
-        return fail();
-      ++i;
-      continue;
-    }
-    auto hi = hex_value(text[i]);
-    auto lo = hex_value(text[i + 1]);
-    if (hi < 0 || lo < 0)
-      return fail();
-    b[out++] = static_cast<uint8_t>(hi << 4 | lo);
-    i += 2;
-  }
   return uuid{b};
 }
 
