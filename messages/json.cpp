@@ -36,6 +36,47 @@ constexpr unsigned parse_flags = rapidjson::kParseFullPrecisionFlag |
 
 using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
+/// True when `x` can go between quotes as it is: no control characters, no
+/// quote, no backslash (UTF-8 is checked separately).
+bool plain(std::string_view x) noexcept {
+  for (unsigned char c : x)
+    if (c < 0x20 || c == '"' || c == '\\')
+      return false;
+  return true;
+}
+
+/// RapidJSON's writer plus a copy-through path for strings that need no
+/// escaping (field names, ids, most text), which RapidJSON would otherwise
+/// push through its escaper and transcoder one character at a time.
+class event_writer : public json_writer {
+public:
+  using json_writer::json_writer;
+
+  /// Precondition: `plain(x)`, valid UTF-8.
+  bool plain_key(std::string_view x) {
+    Prefix(rapidjson::kStringType);
+    copy_quoted(x);
+    return true;
+  }
+
+  /// Precondition: `plain(x)`, valid UTF-8.
+  bool plain_string(std::string_view x) {
+    Prefix(rapidjson::kStringType);
+    copy_quoted(x);
+    if (level_stack_.Empty()) // a top-level string ends the document
+      os_->Flush();
+    return true;
+  }
+
+private:
+  void copy_quoted(std::string_view x) {
+    auto* out = os_->Push(x.size() + 2);
+    out[0] = '"';
+    std::memcpy(out + 1, x.data(), x.size());
+    out[x.size() + 1] = '"';
+  }
+};
+
 constexpr size_t npos = std::string_view::npos;
 
 /// Returns the offset of the first byte that does not start a well-formed
@@ -316,7 +357,7 @@ struct writer_impl {
   }
 
   rapidjson::StringBuffer buf;
-  json_writer out;
+  event_writer out;
   std::vector<segment> path;
   size_t depth = 0;
   size_t max_depth;
@@ -364,7 +405,10 @@ bool writer::key(std::string_view k) {
     return fail("invalid UTF-8 in key at byte " + std::to_string(pos));
   if (k.size() > std::numeric_limits<SizeType>::max())
     return fail("key too long");
-  impl_->out.Key(k.data(), static_cast<SizeType>(k.size()));
+  if (plain(k))
+    impl_->out.plain_key(k);
+  else
+    impl_->out.Key(k.data(), static_cast<SizeType>(k.size()));
   impl_->path.push_back(segment{k, 0, false});
   return true;
 }
@@ -406,13 +450,15 @@ bool writer::write(std::string_view x) {
     return fail("invalid UTF-8 at byte " + std::to_string(pos));
   if (x.size() > std::numeric_limits<SizeType>::max())
     return fail("string too long");
+  if (plain(x))
+    return impl_->out.plain_string(x);
   return impl_->out.String(x.data(), static_cast<SizeType>(x.size()));
 }
 
 bool writer::write(const uuid& x) {
   char str[36];
   to_chars(x, str);
-  return impl_->out.String(str, 36);
+  return impl_->out.plain_string({str, 36});
 }
 
 bool writer::write(timestamp x) {
@@ -420,7 +466,7 @@ bool writer::write(timestamp x) {
     return fail("timestamp outside years 0001-9999");
   char str[iso8601_size];
   to_iso8601(x, str);
-  return impl_->out.String(str, iso8601_size);
+  return impl_->out.plain_string({str, iso8601_size});
 }
 
 bool writer::write(const raw& x) {
