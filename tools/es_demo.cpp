@@ -1,13 +1,16 @@
 // es-demo: the main job. At this stage a small GameBot session: a few games
-// across guilds append their events to per-game streams, then the demo reads
-// them back, shows the global log, a retried append that is recognised as
-// already stored, and a stale writer that is turned away.
+// across guilds append their events (validated and encoded by the registry)
+// to per-game streams, then the demo reads them back, shows the global log,
+// a retried append that is recognised as already stored, a stale writer
+// that is turned away, and an invalid event that never reaches the store.
 //
 // Usage: es-demo [--dsn DSN] [--data-dir DIR] [--games N]
 // Without --dsn (or ES_DSN), the demo starts an embedded PostgreSQL cluster
 // in DIR (default var/pg), which keeps its data between runs.
 #include "messages/error.hpp"
-#include "messages/json.hpp"
+#include "messages/game_events.hpp"
+#include "messages/metadata.hpp"
+#include "registry/game_catalog.hpp"
 #include "storage/embedded_cluster.hpp"
 #include "storage/event_store.hpp"
 
@@ -22,77 +25,18 @@
 
 namespace {
 
-// -- A few of the game's events (the full catalog is the registry's) --------
-
-struct game_created {
-  std::string guild_id;
-  std::string mode;
-  std::string host_id;
-};
-template<class F>
-bool fields(F& f, game_created& x) {
-  return f("guild_id", x.guild_id) && f("mode", x.mode) &&
-         f("host_id", x.host_id);
-}
-
-struct player_joined {
-  std::string player_id;
-  std::string name;
-};
-template<class F>
-bool fields(F& f, player_joined& x) {
-  return f("player_id", x.player_id) && f("name", x.name);
-}
-
-struct round_started {
-  int32_t round = 1;
-  std::string target_word;
-};
-template<class F>
-bool fields(F& f, round_started& x) {
-  return f("round", x.round) && f("target_word", x.target_word);
-}
-
-struct guess_processed {
-  int32_t round = 1;
-  std::string player_id;
-  std::string guess;
-  bool correct = false;
-};
-template<class F>
-bool fields(F& f, guess_processed& x) {
-  return f("round", x.round) && f("player_id", x.player_id) &&
-         f("guess", x.guess) && f("correct", x.correct);
-}
-
-struct game_completed {
-  std::string winner_id;
-  int32_t rounds = 0;
-};
-template<class F>
-bool fields(F& f, game_completed& x) {
-  return f("winner_id", x.winner_id) && f("rounds", x.rounds);
-}
-
-struct event_meta {
-  std::string correlation_id;
-  std::string actor_id;
-  std::string guild_id;
-};
-template<class F>
-bool fields(F& f, event_meta& x) {
-  return f("correlation_id", x.correlation_id) && f("actor_id", x.actor_id) &&
-         f("guild_id", x.guild_id);
-}
-
+/// Turns a typed game event into what the store appends, through the
+/// registry: validated (base, event and mode rules) and encoded.
 template<class T>
-es::event_data make(const char* type, const T& payload,
-                    const event_meta& meta) {
-  es::event_data ev;
-  ev.type = type;
-  ev.data = es::json::encode(payload).value();
-  ev.metadata = es::json::encode(meta).value();
-  return ev;
+es::event_data encoded(const es::registry::catalog& cat, const T& ev,
+                       const es::event_metadata& meta) {
+  auto data = cat.encode(ev, meta);
+  if (!data) {
+    std::cerr << "es-demo: " << T::event_type << ": "
+              << es::describe(data.error()) << "\n";
+    std::exit(1);
+  }
+  return std::move(*data);
 }
 
 struct options {
@@ -155,39 +99,79 @@ int run(const options& opts) {
     std::cerr << "es-demo: " << es::describe(store.error()) << "\n";
     return 1;
   }
+  auto cat = es::registry::game_catalog();
   std::mt19937 rng{std::random_device{}()};
-  const char* modes[] = {"two-player", "knockout", "race"};
+  const es::game::mode modes[] = {es::game::mode::standard,
+                                  es::game::mode::race,
+                                  es::game::mode::two_player};
   const char* words[] = {"crane", "slate", "pious", "lemon", "quart"};
   std::vector<std::string> streams;
   for (int g = 0; g < opts.games; ++g) {
-    auto stream = "game-" + es::to_string(es::uuid::v7());
-    auto guild = "guild-" + std::to_string(g % 2 + 1);
-    auto host = "user-" + std::to_string(rng() % 1000);
-    event_meta meta{es::to_string(es::uuid::v7()), host, guild};
-    // The game is created, players join, one round is played.
-    std::vector<es::event_data> opening{
-        make("GameCreated", game_created{guild, modes[g % 3], host}, meta)};
-    for (int p = 0; p < 2 + g % 3; ++p)
-      opening.push_back(make("PlayerJoined",
-                             player_joined{"user-" + std::to_string(p),
-                                           "Player " + std::to_string(p)},
-                             meta));
-    auto created =
+    auto game = es::uuid::v7();
+    auto stream = es::game::stream_id(game);
+    auto guild = std::to_string(801234567890123450 + g % 2);
+    auto host = std::to_string(301234567890123000 + rng() % 1000);
+    // A slash command in a guild channel starts a chain of events.
+    es::discord_source src{guild, "901234567890123456", host, false};
+    auto meta = es::event_metadata::from_discord(src, "gamebot-demo/0.1");
+    auto base = [&](auto ev, std::optional<int32_t> round = std::nullopt) {
+      ev.game_id = game;
+      ev.guild_id = guild;
+      ev.game_mode = modes[g % 3];
+      ev.round = round;
+      return ev;
+    };
+    es::game::game_created created = base(es::game::game_created{});
+    created.channel_id = src.channel_id;
+    created.created_by = host;
+    bool pair = modes[g % 3] == es::game::mode::two_player;
+    created.max_players = pair ? 2 : 8;
+    created.max_rounds = 1;
+    created.word_length = 5;
+    created.max_guesses = 6;
+    std::vector<es::event_data> opening{encoded(cat, created, meta)};
+    std::vector<std::string> players;
+    for (int p = 0; p < (pair ? 2 : 2 + g % 4); ++p) {
+      es::game::player_joined joined = base(es::game::player_joined{});
+      joined.player_id = std::to_string(111111111111111110 + p);
+      joined.display_name = "Player " + std::to_string(p + 1);
+      players.push_back(joined.player_id);
+      opening.push_back(encoded(cat, joined,
+                                es::event_metadata::caused_by(
+                                    created.event_id, meta, joined.player_id)));
+    }
+    auto opened =
         store->append({stream, es::expected_version::no_stream(), opening});
-    if (!created) {
-      std::cerr << "es-demo: " << es::describe(created.error()) << "\n";
+    if (!opened) {
+      std::cerr << "es-demo: " << es::describe(opened.error()) << "\n";
       return 1;
     }
     auto pick = rng() % 5;
-    auto word = words[pick];
-    auto miss = words[(pick + 1) % 5];
-    std::vector<es::event_data> round{
-        make("RoundStarted", round_started{1, word}, meta),
-        make("GuessProcessed", guess_processed{1, "user-0", miss, false}, meta),
-        make("GuessProcessed", guess_processed{1, "user-1", word, true}, meta),
-        make("GameCompleted", game_completed{"user-1", 1}, meta)};
-    es::stream_append played{
-        stream, es::expected_version::exact(created->last_version), round};
+    es::game::round_started round = base(es::game::round_started{}, 1);
+    round.word_length = 5;
+    round.max_guesses = 6;
+    round.time_limit_ms = 120'000;
+    es::game::guess_processed miss = base(es::game::guess_processed{}, 1);
+    miss.player_id = players[0];
+    miss.guess = words[(pick + 1) % 5];
+    miss.guess_number = 1;
+    miss.matched_letters = 1;
+    es::game::guess_processed hit = base(es::game::guess_processed{}, 1);
+    hit.player_id = players[1];
+    hit.guess = words[pick];
+    hit.guess_number = 2;
+    hit.correct = true;
+    hit.matched_letters = 5;
+    hit.points = 50;
+    es::game::game_completed done = base(es::game::game_completed{});
+    done.rounds_played = 1;
+    done.duration_ms = 95'000;
+    std::vector<es::event_data> played_events{
+        encoded(cat, round, meta), encoded(cat, miss, meta),
+        encoded(cat, hit, meta), encoded(cat, done, meta)};
+    es::stream_append played{stream,
+                             es::expected_version::exact(opened->last_version),
+                             played_events};
     auto r = store->append(played);
     if (!r) {
       std::cerr << "es-demo: " << es::describe(r.error()) << "\n";
@@ -213,11 +197,24 @@ int run(const options& opts) {
       print_event(ev);
   }
   // A writer with a stale view of the first game is turned away.
+  es::game::game_paused pause;
+  pause.game_id = *es::uuid::parse(streams.front().substr(5));
+  pause.paused_by = "301234567890123000";
   auto stale = store->append({streams.front(),
                               es::expected_version::exact(2),
-                              {make("GamePaused", game_completed{}, {})}});
+                              {encoded(cat, pause, es::event_metadata{})}});
   std::cout << "\nstale append to " << streams.front() << ": "
             << (stale ? "accepted (unexpected!)" : es::describe(stale.error()))
+            << "\n";
+  // An elimination in a race game never reaches the database.
+  es::game::player_eliminated out;
+  out.game_id = pause.game_id;
+  out.game_mode = es::game::mode::race;
+  out.player_id = "111111111111111110";
+  auto refused = cat.encode(out, es::event_metadata{});
+  std::cout << "invalid event: "
+            << (refused ? "accepted (unexpected!)"
+                        : es::describe(refused.error()))
             << "\n";
   auto tail = store->read_all(es::from_end, 3, es::direction::backward);
   if (tail) {
@@ -238,7 +235,7 @@ int run(const options& opts) {
   }
   std::cout << "\nthe store now holds " << total
             << " streams (data persists between runs)\n";
-  return stale ? 1 : 0;
+  return stale || refused ? 1 : 0;
 }
 
 } // namespace
