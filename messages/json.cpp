@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <optional>
 
 namespace es::json {
 
@@ -713,17 +714,20 @@ caf::error run_decoder(std::string_view text, decode_fn fn, void* obj,
       }
     } release{buffers_in_use, use_buffers};
     buffers_in_use = true;
-    rapidjson::MemoryPoolAllocator<> value_alloc{
-        use_buffers ? value_buffer : nullptr,
-        use_buffers ? sizeof value_buffer : 0};
-    rapidjson::MemoryPoolAllocator<> stack_alloc{
-        use_buffers ? stack_buffer : nullptr,
-        use_buffers ? sizeof stack_buffer : 0};
-    using document =
-        rapidjson::GenericDocument<rapidjson::UTF8<>,
-                                   rapidjson::MemoryPoolAllocator<>,
-                                   rapidjson::MemoryPoolAllocator<>>;
-    document doc{&value_alloc, 1024, &stack_alloc};
+    // RapidJSON's pool takes a user buffer or none (then it mallocs); a
+    // null buffer with size 0 is not "none" for it.
+    using pool = rapidjson::MemoryPoolAllocator<>;
+    std::optional<pool> value_alloc;
+    std::optional<pool> stack_alloc;
+    if (use_buffers) {
+      value_alloc.emplace(value_buffer, sizeof value_buffer);
+      stack_alloc.emplace(stack_buffer, sizeof stack_buffer);
+    } else {
+      value_alloc.emplace();
+      stack_alloc.emplace();
+    }
+    using document = rapidjson::GenericDocument<rapidjson::UTF8<>, pool, pool>;
+    document doc{&*value_alloc, 1024, &*stack_alloc};
     std::string problem;
     auto generate = [&](document& handler) {
       problem =

@@ -76,7 +76,7 @@ caf::expected<uuid> uuid::parse(std::string_view text) {
       auto hi = hex_value(text[pairs[i]]);
       auto lo = hex_value(text[pairs[i] + 1]);
       bad |= hi | lo; // negative when either is not a hex digit
-      b[i] = static_cast<uint8_t>(hi << 4 | lo);
+      b[i] = static_cast<uint8_t>((hi & 0xf) << 4 | (lo & 0xf));
     }
   }
   if (!ok || bad < 0)

@@ -207,8 +207,9 @@ caf::error validate_append(const catalog& cat,
 using catalog_ptr = std::shared_ptr<const catalog>;
 
 /// Where readers find the current catalog. The registry actor is the only
-/// writer; `current` is lock-free for readers and returns a snapshot that
-/// stays valid and unchanged while held.
+/// writer; `current` never waits for the writer beyond an atomic load (a
+/// short internal lock in libstdc++) and returns a snapshot that stays
+/// valid and unchanged while held.
 class catalog_source {
 public:
   explicit catalog_source(catalog_ptr initial) : current_(std::move(initial)) {}

@@ -734,9 +734,9 @@ caf::error stop_server(const fs::path& bin_dir, const fs::path& dir) {
 
 caf::error ensure_database(const fs::path& socket_dir, uint16_t port,
                            const std::string& database) {
-  auto dsn = "host=" + dsn_value(socket_dir.string()) + " port="
-             + std::to_string(port)
-             + " dbname=postgres user=postgres connect_timeout=10";
+  auto dsn = "host=" + dsn_value(socket_dir.string()) +
+             " port=" + std::to_string(port) +
+             " dbname=postgres user=postgres connect_timeout=10";
   auto conn = pg::connection::open(dsn);
   if (!conn)
     return fail(describe(conn.error()));
@@ -748,8 +748,8 @@ caf::error ensure_database(const fs::path& socket_dir, uint16_t port,
   };
   auto there = exists();
   if (!there)
-    return fail("cannot look up database " + database + ": "
-                + describe(there.error()));
+    return fail("cannot look up database " + database + ": " +
+                describe(there.error()));
   if (*there)
     return {};
   auto quoted = conn->quote_identifier(database);
@@ -760,8 +760,8 @@ caf::error ensure_database(const fs::path& socket_dir, uint16_t port,
     // Another process may have created it meanwhile.
     if (auto again = exists(); again && *again)
       return {};
-    return fail("cannot create database " + database + ": "
-                + describe(created.error()));
+    return fail("cannot create database " + database + ": " +
+                describe(created.error()));
   }
   spdlog::info("embedded_cluster: created database {}", database);
   return {};

@@ -196,6 +196,7 @@ event_store::append_group(std::vector<std::vector<stream_append>> requests) {
   using outcome = caf::expected<std::vector<append_result>>;
   std::vector<outcome> out(requests.size(), outcome{caf::error{}});
   std::vector<size_t> pending;
+  std::vector<size_t> later;
   std::vector<int> attempts(requests.size(), 0);
   for (size_t i = 0; i < requests.size(); ++i) {
     if (auto err = check_append(requests[i], opts_))
@@ -237,9 +238,15 @@ event_store::append_group(std::vector<std::vector<stream_append>> requests) {
       out[i] = resolved || resolved.error() ? std::move(resolved)
                                             : outcome{std::move(err)};
     else
-      // Nothing stored and no expectation violated now: the append lost a
-      // race for a version that `any` or `stream_exists` may take.
-      pending.push_back(i);
+      // Nothing committed explains the failure: the request lost a race,
+      // possibly to a request of this very group (whose writes the check
+      // above cannot see). It runs again alone, after the group.
+      later.push_back(i);
+  }
+  for (auto i : later) {
+    std::vector<std::vector<stream_append>> alone;
+    alone.push_back(std::move(requests[i]));
+    out[i] = std::move(append_group(std::move(alone)).front());
   }
   return out;
 }
@@ -315,6 +322,7 @@ event_store::resolve_failure(const std::vector<stream_append>& parts,
         s.stream_version = rows.int64(row, 2);
         s.global_position = rows.int64(row, 3);
         s.same_content = rows.boolean(row, 4);
+        s.hidden_below = rows.int64(row, 5);
       }
       stored.push_back(std::move(s));
     }
@@ -491,10 +499,17 @@ caf::error event_store::delete_stream(std::string_view stream,
   if (mode == delete_mode::soft && state->boolean(0, 1))
     return make_error(ec::stream_deleted,
                       "stream '" + excerpt(stream) + "' is already deleted");
+  // Under the stream's append lock, so no append is half-way through while
+  // the version is checked and the stream deleted.
+  pg::array_literal locked;
+  locked.add(stream);
   pg::pipeline pipe{conn_};
+  pipe.add(sql::lock_streams, pg::params{}.add(locked.finish()));
   pipe.add(sql::check_version, version_params(stream, expected));
   if (mode == delete_mode::soft) {
     pipe.add(sql::soft_delete_stream, pg::params{}.add(stream));
+    // A snapshot of the deleted state must not outlive it.
+    pipe.add(sql::delete_stream_snapshot, pg::params{}.add(stream));
   } else {
     pipe.add(sql::allow_hard_delete, {});
     pipe.add(sql::delete_stream_events, pg::params{}.add(stream));

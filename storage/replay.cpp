@@ -44,8 +44,12 @@ replay_verdict classify_replay(const stream_append& part,
   }
   using kind = expected_version::kind;
   auto& ex = part.expected;
+  // no_stream also holds for a recreated stream, whose versions continue
+  // right after its soft-deleted prefix.
+  auto floor = stored[0].hidden_below;
   bool place_ok = (ex.mode != kind::exact || first == ex.value + 1) &&
-                  (ex.mode != kind::no_stream || first == 1);
+                  (ex.mode != kind::no_stream || first == 1 ||
+                   (floor > 0 && first == floor + 1));
   if (!place_ok)
     return duplicate(0, "is stored at version " + std::to_string(first) +
                             ", not where expected version " + to_string(ex) +

@@ -22,6 +22,9 @@ struct stored_event {
   int64_t stream_version = 0;
   int64_t global_position = 0;
   bool same_content = false; ///< same type, version, data and metadata
+  /// The stream's soft-deleted prefix: a no_stream append that recreated
+  /// the stream started right after it.
+  int64_t hidden_below = 0;
 };
 
 /// The verdict on one stream's part of an append.
@@ -39,7 +42,8 @@ struct replay_verdict {
 /// Classifies `part` given `stored[i]` for each `part.events[i]`.
 /// A replay needs every event stored in `part.stream` with the same
 /// content, at consecutive versions in the order given, and at the versions
-/// the expectation implies (exact(N): from N+1; no_stream: from 1).
+/// the expectation implies (exact(N): from N+1; no_stream: from 1, or
+/// right after the soft-deleted prefix of a recreated stream).
 replay_verdict classify_replay(const stream_append& part,
                                const std::vector<stored_event>& stored);
 

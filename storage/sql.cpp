@@ -218,16 +218,17 @@ const char* const commit = "COMMIT";
 const char* const rollback = "ROLLBACK";
 
 const pg::statement database_exists{
-  "es_database_exists", "SELECT 1 FROM pg_database WHERE datname = $1", 1};
+    "es_database_exists", "SELECT 1 FROM pg_database WHERE datname = $1", 1};
 
 std::string create_database(const std::string& quoted_name) {
   return "CREATE DATABASE " + quoted_name;
 }
 
-const pg::statement lock_migrations{"es_lock_migrations",
-                                    "SELECT pg_advisory_lock($1::bigint)", 1};
+const pg::statement lock_migrations{
+    "es_lock_migrations", "SELECT pg_advisory_lock(1702063202, $1::int)", 1};
 const pg::statement unlock_migrations{
-    "es_unlock_migrations", "SELECT pg_advisory_unlock($1::bigint)", 1};
+    "es_unlock_migrations", "SELECT pg_advisory_unlock(1702063202, $1::int)",
+    1};
 const pg::statement applied_migrations{
     "es_applied_migrations", "SELECT version FROM es_migrations ORDER BY 1", 0};
 const pg::statement record_migration{
@@ -262,7 +263,9 @@ const pg::statement find_events{
     "es_find_events",
     "SELECT x.ord, s.stream_id, s.stream_version, s.global_position, "
     "coalesce(s.event_type = x.type AND s.event_version = x.ver "
-    "AND s.data = x.data AND s.metadata = x.meta, false) "
+    "AND s.data = x.data AND s.metadata = x.meta, false), "
+    "coalesce((SELECT h.hidden_below FROM es_streams h "
+    "WHERE h.stream_id = s.stream_id), 0) "
     "FROM unnest($1::uuid[], $2::text[], $3::int[], $4::jsonb[], $5::jsonb[]) "
     "WITH ORDINALITY AS x(id, type, ver, data, meta, ord) "
     "LEFT JOIN es_events s ON s.event_id = x.id ORDER BY x.ord",

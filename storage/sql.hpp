@@ -38,8 +38,11 @@ struct migration {
 /// All migrations, in version order. Append new ones; never edit old ones.
 const std::vector<migration>& migrations();
 
-/// Key of the session advisory lock held while migrating.
-inline constexpr int64_t migration_lock_key = 0x65735f6d69677261; // "es_migra"
+/// Key of the session advisory lock held while migrating, in the two-int4
+/// key space (namespace 1702063202): the global log's horizon only looks at
+/// single-bigint keys with a marker bit, and no other lock may look like
+/// a position reservation.
+inline constexpr int64_t migration_lock_key = 1;
 
 extern const char* const create_migrations_table; // plain SQL
 extern const pg::statement lock_migrations;       // (key)
@@ -80,7 +83,8 @@ extern const pg::statement append_events;
 /// Where the given event ids are stored, if anywhere, and whether the stored
 /// events equal the given ones.
 /// (ids[], types[], versions[], data[], metadata[])
-///   -> ordinal, stream_id, stream_version, global_position, same_content
+///   -> ordinal, stream_id, stream_version, global_position, same_content,
+///      hidden_below of the stream (versions up to it were soft-deleted)
 extern const pg::statement find_events;
 
 /// (stream) -> current version (0 when none).

@@ -148,6 +148,22 @@ BOOST_AUTO_TEST_CASE(appends_to_one_stream_apply_in_order) {
   BOOST_TEST(info->version == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_retry_queued_with_its_original_is_a_replay) {
+  auto store = open_store();
+  auto s = unique_stream("group");
+  auto request = one(s, expected_version::no_stream());
+  auto r = store.append_group({request, request});
+  BOOST_REQUIRE_MESSAGE(r[0], error_of(r[0]));
+  BOOST_REQUIRE_MESSAGE(r[1], error_of(r[1]));
+  BOOST_TEST(!r[0]->at(0).replayed);
+  BOOST_TEST(r[1]->at(0).replayed);
+  BOOST_TEST(r[1]->at(0).positions == r[0]->at(0).positions,
+             boost::test_tools::per_element());
+  auto page = store.read_stream(s, 1, 10);
+  BOOST_REQUIRE(page);
+  BOOST_TEST(page->events.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(an_empty_group_is_nothing) {
   auto store = open_store();
   BOOST_TEST(store.append_group({}).empty());

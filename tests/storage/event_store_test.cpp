@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <set>
 #include <thread>
@@ -614,6 +615,88 @@ BOOST_AUTO_TEST_CASE(soft_delete_hides_and_recreate_continues) {
   REQUIRE_OK(page);
   BOOST_REQUIRE(page->events.size() == 1u);
   BOOST_TEST(page->events[0].stream_version == 4);
+}
+
+BOOST_AUTO_TEST_CASE(retrying_the_append_that_recreated_a_stream_is_a_replay) {
+  auto store = open_store();
+  auto s = unique_stream();
+  REQUIRE_OK(store.append(part(s, expected_version::any(), make_events(3))));
+  BOOST_REQUIRE(!store.delete_stream(s, expected_version::any()));
+  auto recreate = part(s, expected_version::no_stream(), make_events(2));
+  auto first = store.append(recreate);
+  REQUIRE_OK(first);
+  BOOST_TEST(first->first_version == 4);
+  auto again = store.append(recreate);
+  REQUIRE_OK(again);
+  BOOST_TEST(again->replayed);
+  BOOST_TEST(again->first_version == 4);
+  BOOST_TEST(count_rows(store, s) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(soft_delete_drops_the_snapshot) {
+  auto store = open_store();
+  auto s = unique_stream();
+  REQUIRE_OK(store.append(part(s, expected_version::any(), make_events(2))));
+  BOOST_REQUIRE(!store.record_snapshot({s, 2, "GameState", "{}", "{}", {}}));
+  BOOST_REQUIRE(!store.delete_stream(s, expected_version::exact(2)));
+  REQUIRE_ERROR(store.read_snapshot(s), ec::not_found);
+}
+
+// A delete waits for an append that is half-way through (it holds the
+// stream's lock), then checks its expectation against what that append
+// committed: it never deletes "at version 3" with a version 4 landing.
+BOOST_AUTO_TEST_CASE(a_delete_waits_for_an_append_in_flight) {
+  auto holder = open_store();
+  auto s = unique_stream("inflight");
+  REQUIRE_OK(holder.append(part(s, expected_version::any(), make_events(3))));
+  auto& conn = holder.connection();
+  BOOST_REQUIRE(conn.exec_sql("BEGIN"));
+  pg::array_literal locked;
+  locked.add(s);
+  BOOST_REQUIRE(
+      conn.exec(sql::lock_streams, pg::params{}.add(locked.finish())));
+  BOOST_REQUIRE(conn.exec(sql::reserve_positions));
+  auto ev = make_event();
+  pg::params args;
+  args.add(s)
+      .add(int64_t{3})
+      .add(int64_t{3})
+      .add(true)
+      .add("{" + to_string(ev.id) + "}")
+      .add("{E}")
+      .add("{1}")
+      .add("{\"{}\"}")
+      .add("{\"{}\"}")
+      .add("{" + std::to_string(ev.created_at.time_since_epoch().count()) +
+           "}");
+  BOOST_REQUIRE(conn.exec(sql::append_events, args));
+  caf::error deleted;
+  std::atomic<bool> done{false};
+  std::thread deleter{[&] {
+    auto other = open_store();
+    deleted = other.delete_stream(s, expected_version::exact(3));
+    done = true;
+  }};
+  // Wait (with a deadline) until the delete is blocked on the stream lock.
+  auto watcher = open_store();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool waiting = false;
+  while (!waiting && !done && std::chrono::steady_clock::now() < deadline) {
+    auto res = watcher.connection().exec_sql(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND wait_event = 'advisory' AND datname = current_database()");
+    waiting = res && res->int64(0, 0) > 0;
+  }
+  BOOST_TEST(waiting);
+  BOOST_TEST(!done.load());
+  BOOST_REQUIRE(conn.exec_sql("COMMIT"));
+  deleter.join();
+  BOOST_TEST(deleted == ec::wrong_expected_version, describe(deleted));
+  BOOST_TEST(describe(deleted).find("actual version 4") != std::string::npos);
+  auto info = holder.get_stream_info(s);
+  REQUIRE_OK(info);
+  BOOST_TEST(!info->deleted);
+  BOOST_TEST(info->version == 4);
 }
 
 BOOST_AUTO_TEST_CASE(recreate_can_be_forbidden) {

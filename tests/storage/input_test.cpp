@@ -121,6 +121,12 @@ BOOST_AUTO_TEST_CASE(anything_else_is_a_duplicate) {
   auto fresh = one("s", expected_version::no_stream(), 1);
   BOOST_TEST((classify_replay(fresh, {at("s", 2)}).what == k::duplicate));
   BOOST_TEST((classify_replay(fresh, {at("s", 1)}).what == k::replay));
+  // ... or right after the soft-deleted prefix of a recreated stream.
+  auto recreated = at("s", 6);
+  recreated.hidden_below = 5;
+  BOOST_TEST((classify_replay(fresh, {recreated}).what == k::replay));
+  recreated.hidden_below = 4;
+  BOOST_TEST((classify_replay(fresh, {recreated}).what == k::duplicate));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -58,6 +58,13 @@ BOOST_AUTO_TEST_CASE(migrations_are_idempotent_and_concurrent) {
   auto again = storage::migrate(store.connection());
   BOOST_REQUIRE(again);
   BOOST_TEST(*again == 0);
+  // The migration lock is released: a session that keeps it would block
+  // every other process's start for as long as it lives.
+  auto held = store.connection().exec_sql(
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+      "AND pid = pg_backend_pid()");
+  BOOST_REQUIRE(held);
+  BOOST_TEST(held->int64(0, 0) == 0);
 }
 
 // With sequential scans priced out, a pattern without a fitting index still
