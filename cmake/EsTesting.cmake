@@ -13,6 +13,8 @@ function(es_add_suite)
   add_test(NAME ${S_NAME}
            COMMAND ${S_NAME} --color_output=no --log_level=test_suite
                    --report_level=short)
+  # A hang fails the suite instead of holding CI until its own limit.
+  set_tests_properties(${S_NAME} PROPERTIES TIMEOUT 600)
   if(S_NEEDS_PG)
     set_tests_properties(${S_NAME} PROPERTIES
       FIXTURES_REQUIRED pg
