@@ -102,14 +102,15 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// Polls `done` until it holds or `limit` passes.
+// Polls `done` until it holds or `limit` passes (a condition with a
+// deadline, not a fixed sleep).
 bool wait_until(const std::function<bool()>& done,
                 std::chrono::milliseconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
     if (std::chrono::steady_clock::now() >= deadline)
       return false;
-    std::this_thread::sleep_for(5ms);
+    std::this_thread::yield();
   }
   return true;
 }
