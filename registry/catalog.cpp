@@ -40,6 +40,18 @@ caf::error catalog::add(event_module module) {
                       describe_event(module.type, module.version) +
                           " is already registered");
   auto version = module.version;
+  auto previous = versions.find(version - 1);
+  if (previous != versions.end() && !previous->second.upcast) {
+    if (!module.upcast_previous)
+      return make_error(ec::invalid_argument,
+                        describe_event(module.type, version) + ": " +
+                            describe_event(module.type, version - 1) +
+                            " has no upcaster; give this module an "
+                            "upcast_previous");
+    // This catalog is a private copy until published: completing the
+    // predecessor here never changes a snapshot someone holds.
+    previous->second.upcast = module.upcast_previous;
+  }
   versions.emplace(version, std::move(module));
   ++size_;
   return {};

@@ -70,6 +70,11 @@ struct event_module {
   /// Rewrites the JSON of this version as the JSON of version + 1. Needed
   /// on every version but the latest of its type.
   std::function<caf::expected<std::string>(std::string_view data)> upcast;
+  /// Rewrites the JSON of version - 1 as the JSON of this version: how a
+  /// new version registered at runtime supplies the upcaster its
+  /// predecessor (registered earlier, as the latest) could not have had.
+  std::function<caf::expected<std::string>(std::string_view data)>
+      upcast_previous;
 };
 
 /// What `catalog::upcast` did to an event.
@@ -83,7 +88,9 @@ class catalog {
 public:
   /// Adds `module`. Registering a (type, version) twice is
   /// `ec::invalid_argument`, never a silent overwrite; so is a module
-  /// without a `check`.
+  /// without a `check`, and a version N whose predecessor N-1 is registered
+  /// without an upcaster when the module brings none (`upcast_previous`):
+  /// stored N-1 events would become unreadable.
   caf::error add(event_module module);
 
   /// Adds a check for every event of `mode`.
