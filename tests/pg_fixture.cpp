@@ -2,6 +2,7 @@
 
 #include "messages/error.hpp"
 #include "storage/embedded_cluster.hpp"
+#include "storage/sql.hpp"
 #include "tests/printing.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -92,6 +93,31 @@ storage::event_store open_store(store_options opts) {
   BOOST_REQUIRE_MESSAGE(store,
                         "cannot open the test store: " << error_of(store));
   return std::move(*store);
+}
+
+int64_t begin_open_append(storage::event_store& store,
+                          const std::string& stream) {
+  auto& conn = store.connection();
+  BOOST_REQUIRE(conn.exec_sql("BEGIN"));
+  pg::array_literal locked;
+  locked.add(stream);
+  BOOST_REQUIRE(
+      conn.exec(sql::lock_streams, pg::params{}.add(locked.finish())));
+  BOOST_REQUIRE(conn.exec(sql::reserve_positions));
+  pg::params args;
+  args.add(stream)
+      .add(int64_t{0}) // expected version: any
+      .add(int64_t{0})
+      .add(true)
+      .add("{" + to_string(uuid::v7()) + "}")
+      .add("{Held}")
+      .add("{1}")
+      .add(R"({"{\"held\":true}"})")
+      .add("{\"{}\"}")
+      .add("{" + std::to_string(now_utc().time_since_epoch().count()) + "}");
+  auto res = conn.exec(sql::append_events, args);
+  BOOST_REQUIRE_MESSAGE(res, error_of(res));
+  return res->int64(0, 0);
 }
 
 std::string unique_stream(const std::string& prefix) {

@@ -22,6 +22,14 @@ const std::string& test_database();
 /// test case (BOOST_REQUIRE) if it cannot connect.
 storage::event_store open_store(store_options opts = {});
 
+/// Starts an append the way the store does (lock the stream, reserve
+/// positions, insert one event with expected version `any`) on `store`'s
+/// connection, but leaves the transaction open, for tests of what others
+/// see meanwhile. Returns the event's global position. The caller ends the
+/// transaction (COMMIT or ROLLBACK on `store.connection()`).
+int64_t begin_open_append(storage::event_store& store,
+                          const std::string& stream);
+
 /// A stream id unique within this test process: "<prefix>-<n>".
 std::string unique_stream(const std::string& prefix = "test");
 

@@ -14,6 +14,7 @@
 #include <thread>
 
 using namespace es;
+using es::test::begin_open_append;
 using es::test::open_store;
 using es::test::unique_stream;
 
@@ -649,27 +650,8 @@ BOOST_AUTO_TEST_CASE(a_delete_waits_for_an_append_in_flight) {
   auto holder = open_store();
   auto s = unique_stream("inflight");
   REQUIRE_OK(holder.append(part(s, expected_version::any(), make_events(3))));
+  begin_open_append(holder, s); // version 4, not yet committed
   auto& conn = holder.connection();
-  BOOST_REQUIRE(conn.exec_sql("BEGIN"));
-  pg::array_literal locked;
-  locked.add(s);
-  BOOST_REQUIRE(
-      conn.exec(sql::lock_streams, pg::params{}.add(locked.finish())));
-  BOOST_REQUIRE(conn.exec(sql::reserve_positions));
-  auto ev = make_event();
-  pg::params args;
-  args.add(s)
-      .add(int64_t{3})
-      .add(int64_t{3})
-      .add(true)
-      .add("{" + to_string(ev.id) + "}")
-      .add("{E}")
-      .add("{1}")
-      .add("{\"{}\"}")
-      .add("{\"{}\"}")
-      .add("{" + std::to_string(ev.created_at.time_since_epoch().count()) +
-           "}");
-  BOOST_REQUIRE(conn.exec(sql::append_events, args));
   caf::error deleted;
   std::atomic<bool> done{false};
   std::thread deleter{[&] {

@@ -13,6 +13,7 @@
 #include <thread>
 
 using namespace es;
+using es::test::begin_open_append;
 using es::test::open_store;
 using es::test::unique_stream;
 
@@ -22,29 +23,6 @@ event_data tail_event() {
   event_data ev;
   ev.type = "Tail";
   return ev;
-}
-
-/// Starts an append by hand on `store`'s connection and leaves its
-/// transaction open: BEGIN, reserve positions, insert one event.
-int64_t begin_open_append(storage::event_store& store,
-                          const std::string& stream) {
-  auto& conn = store.connection();
-  BOOST_REQUIRE(conn.exec_sql("BEGIN"));
-  BOOST_REQUIRE(conn.exec(sql::reserve_positions));
-  pg::params args;
-  args.add(stream)
-      .add(int64_t{0})
-      .add(int64_t{0})
-      .add(true)
-      .add("{" + to_string(uuid::v7()) + "}")
-      .add("{Held}")
-      .add("{1}")
-      .add(R"({"{\"held\":true}"})")
-      .add("{\"{}\"}")
-      .add("{" + std::to_string(now_utc().time_since_epoch().count()) + "}");
-  auto res = conn.exec(sql::append_events, args);
-  BOOST_REQUIRE_MESSAGE(res, error_of(res));
-  return res->int64(0, 0);
 }
 
 std::vector<int64_t> positions_from(storage::event_store& store, int64_t from) {
