@@ -83,4 +83,25 @@ inline constexpr std::chrono::milliseconds backoff_max{5'000};
 /// that many processes do not reconnect in lockstep.
 inline constexpr double backoff_jitter = 0.2;
 
+// -- The actor runtime (config/node_options.hpp) -----------------------------
+
+/// Connection workers in the pool (one PGconn and one thread each).
+inline constexpr size_t pool_size = 4;
+
+/// How long a caller waits for an append or read, including time spent in
+/// the outage queue while PostgreSQL is unreachable.
+inline constexpr std::chrono::milliseconds request_timeout{5'000};
+
+/// How often the connection supervisor checks each idle connection.
+inline constexpr std::chrono::milliseconds health_interval{2'000};
+
+/// A stream actor without appends for this long is passivated (stopped);
+/// the next append to its stream spawns a new one.
+inline constexpr std::chrono::milliseconds stream_idle_timeout{60'000};
+
+/// The node restarts a crashed component at most this many times within
+/// `restart_window`; one more crash and the node stops (escalates).
+inline constexpr size_t max_restarts = 5;
+inline constexpr std::chrono::milliseconds restart_window{60'000};
+
 } // namespace es::defaults

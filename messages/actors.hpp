@@ -6,7 +6,9 @@
 #pragma once
 
 #include "messages/atoms.hpp"
+#include "messages/event.hpp"
 #include "registry/catalog.hpp"
+#include "storage/breaker.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
@@ -16,7 +18,9 @@
 #include <caf/typed_behavior.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace es {
@@ -42,9 +46,191 @@ using registry_actor = caf::typed_actor<
     // Returns the current catalog snapshot.
     caf::replies_to<catalog_atom>::with<registry::catalog_ptr>>;
 
+
+// -- The write path -----------------------------------------------------------
+
+/// How durable an append must be when it is acknowledged. `full` (the
+/// default): flushed to disk (synchronous_commit on). `relaxed`: committed
+/// and visible, but a crash of the PostgreSQL server (not of the bot) within
+/// a fraction of a second may lose it (synchronous_commit off for that
+/// transaction). Relaxed appends share a transaction with full ones only
+/// when the whole transaction is full.
+enum class durability : uint8_t { full, relaxed };
+
+/// An append to one stream on its way through the write path. `deadline` is
+/// when the caller stops waiting: an append still queued then fails with
+/// `ec::timeout` and is never written.
+struct append_command {
+  stream_append part;
+  durability mode = durability::full;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+/// A group of independent appends for one transaction (group commit).
+struct commit_batch {
+  std::vector<std::vector<stream_append>> requests;
+  durability mode = durability::full;
+};
+
+/// The outcome of a `commit_batch`, one entry per request, in order. When
+/// the connection broke, `connection_lost` is set and every entry without a
+/// result is `ec::unavailable`: whether it committed is unknown (an
+/// ambiguous commit), and the pool retries it with the same event ids,
+/// which the store recognises as a replay if it had landed.
+struct batch_outcome {
+  std::vector<caf::expected<std::vector<append_result>>> results;
+  bool connection_lost = false;
+};
+
+/// What a read asks for: a page of one stream or of the global log.
+struct read_request {
+  enum class target : uint8_t { stream, all };
+  target what = target::all;
+  std::string stream;
+  int64_t from = 0;
+  size_t count = 100;
+  direction dir = direction::forward;
+  log_filter filter;
+};
+
+/// The connection pool's health: every connection up, some, or none.
+enum class pool_health : uint8_t { connected, degraded, down };
+
+/// "connected", "degraded" or "down".
+const char* to_string(pool_health x) noexcept;
+
+/// What the connection supervisor reports about the pool.
+struct pool_status {
+  pool_health health = pool_health::down;
+  size_t pool_size = 0;
+  size_t connections_up = 0;
+  storage::breaker_state breaker = storage::breaker_state::closed;
+  /// Appends waiting for a transaction (group commit or outage queue).
+  size_t queued = 0;
+  size_t queued_bytes = 0;
+  /// Transactions and appends committed since start.
+  uint64_t transactions = 0;
+  uint64_t appends = 0;
+  /// Appends retried after their connection broke mid-transaction.
+  uint64_t retried = 0;
+  /// Appends failed with `timeout`, `unavailable` or `circuit_open`.
+  uint64_t timed_out = 0;
+  uint64_t rejected = 0;
+};
+
+/// What the stream router reports.
+struct router_status {
+  /// Streams with a live stream actor.
+  size_t active_streams = 0;
+  /// Stream actors passivated after their idle time, and restarted after a
+  /// crash, since start.
+  uint64_t passivated = 0;
+  uint64_t crashed = 0;
+};
+
+/// What the node reports: its components' states and its restarts.
+struct node_status {
+  pool_status pool;
+  router_status router;
+  uint64_t restarts = 0;
+};
+
+/// A connection worker: one `PGconn` on a thread of its own (detached), the
+/// only code that calls libpq (actors/connection_worker.hpp).
+using connection_worker_actor = caf::typed_actor<
+    // Commits the batch in one transaction (storage::event_store::append_group).
+    caf::replies_to<append_atom, commit_batch>::with<batch_outcome>,
+    // Reads one page (no upcasting here).
+    caf::replies_to<read_atom, read_request>::with<event_page>,
+    // Returns what the store knows about a stream.
+    caf::replies_to<info_atom, std::string>::with<stream_info>,
+    // Connects (or reconnects) if not connected; replies with the backend pid.
+    caf::replies_to<connect_atom>::with<int32_t>,
+    // Runs a trivial query; replies with its round trip in microseconds.
+    caf::replies_to<health_atom>::with<int64_t>>;
+
+/// The connection supervisor: owns the pool of workers, group commit, the
+/// outage queue, the circuit breaker, health checks and reconnects
+/// (actors/connection_supervisor.hpp).
+using pool_actor = caf::typed_actor<
+    // Queues an append for the next transaction; replies after COMMIT.
+    caf::replies_to<append_atom, append_command>::with<append_result>,
+    // Runs a read on a free connection.
+    caf::replies_to<read_atom, read_request>::with<event_page>,
+    // Returns what the store knows about a stream.
+    caf::replies_to<info_atom, std::string>::with<stream_info>,
+    // Returns the pool's state.
+    caf::replies_to<status_atom>::with<pool_status>,
+    // Internal: the supervisor's own timers (flush, deadlines, health).
+    caf::reacts_to<timer_atom, uint64_t>>;
+
+/// A stream actor: serializes the appends of one stream, rejects a stale
+/// expected version from its cache, validates against the catalog snapshot
+/// (actors/stream_actor.hpp).
+using stream_actor = caf::typed_actor<
+    // Checks and forwards one append to the pool; replies in arrival order.
+    caf::replies_to<append_atom, append_command>::with<append_result>,
+    // Internal: the idle timer (passivation).
+    caf::reacts_to<timer_atom, uint64_t>>;
+
+/// The stream router: spawns a stream actor per active stream on first use,
+/// passivates idle ones, restarts crashed ones (actors/stream_router.hpp).
+using router_actor = caf::typed_actor<
+    // Hands the append to its stream's actor.
+    caf::replies_to<append_atom, append_command>::with<append_result>,
+    // A stream actor has been idle after handling this many appends.
+    caf::reacts_to<idle_atom, std::string, uint64_t>,
+    // Returns the live actor of a stream, or `not_found` (inspector, tests).
+    caf::replies_to<status_atom, std::string>::with<stream_actor>,
+    // Returns the router's state.
+    caf::replies_to<status_atom>::with<router_status>>;
+
+/// The node: the root supervisor the bot spawns, and the facade its code
+/// talks to (actors/node.hpp; actors/store.hpp wraps it for code that is
+/// not an actor).
+using node_actor = caf::typed_actor<
+    // Appends to one stream (through the router); replies after COMMIT.
+    caf::replies_to<append_atom, append_command>::with<append_result>,
+    // Reads a page, each event upcast to its type's latest version.
+    caf::replies_to<read_atom, read_request>::with<event_page>,
+    // Returns what the store knows about a stream.
+    caf::replies_to<info_atom, std::string>::with<stream_info>,
+    // Returns the state of every component.
+    caf::replies_to<status_atom>::with<node_status>,
+    // Registers event modules or a mode plugin (through the registry).
+    caf::replies_to<register_atom, module_set>::with<uint64_t>,
+    caf::replies_to<register_atom, mode_plugin>::with<uint64_t>>;
+
 } // namespace es
 
 // Local-only messages: they hold functions and shared pointers.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::module_set)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::mode_plugin)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::registry::catalog_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::append_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::commit_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::batch_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::read_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::pool_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::router_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::node_status)
+
+// Type IDs of every message type above (CAF_ENABLE_TYPE_ID_CHECKS is on).
+CAF_BEGIN_TYPE_ID_BLOCK(es_messages, caf::id_block::es::end)
+
+CAF_ADD_TYPE_ID(es_messages, (es::append_result))
+CAF_ADD_TYPE_ID(es_messages, (es::event_page))
+CAF_ADD_TYPE_ID(es_messages, (es::stream_info))
+CAF_ADD_TYPE_ID(es_messages, (es::append_command))
+CAF_ADD_TYPE_ID(es_messages, (es::commit_batch))
+CAF_ADD_TYPE_ID(es_messages, (es::batch_outcome))
+CAF_ADD_TYPE_ID(es_messages, (es::read_request))
+CAF_ADD_TYPE_ID(es_messages, (es::pool_status))
+CAF_ADD_TYPE_ID(es_messages, (es::router_status))
+CAF_ADD_TYPE_ID(es_messages, (es::node_status))
+CAF_ADD_TYPE_ID(es_messages, (es::module_set))
+CAF_ADD_TYPE_ID(es_messages, (es::mode_plugin))
+CAF_ADD_TYPE_ID(es_messages, (es::registry::catalog_ptr))
+CAF_ADD_TYPE_ID(es_messages, (es::stream_actor))
+
+CAF_END_TYPE_ID_BLOCK(es_messages)

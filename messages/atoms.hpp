@@ -15,5 +15,23 @@ CAF_BEGIN_TYPE_ID_BLOCK(es, caf::first_custom_type_id)
 CAF_ADD_ATOM(es, es, register_atom, "register")
 /// Asks for the current catalog snapshot.
 CAF_ADD_ATOM(es, es, catalog_atom, "catalog")
+/// Appends events (facade, router, stream actors, pool, workers).
+CAF_ADD_ATOM(es, es, append_atom, "append")
+/// Reads a stream or the global log.
+CAF_ADD_ATOM(es, es, read_atom, "read")
+/// Asks for what the store knows about one stream.
+CAF_ADD_ATOM(es, es, info_atom, "info")
+/// Asks a component for its state (pool, router, node).
+CAF_ADD_ATOM(es, es, status_atom, "status")
+/// Asks a connection worker to (re)connect.
+CAF_ADD_ATOM(es, es, connect_atom, "connect")
+/// Asks a connection worker to check its connection.
+CAF_ADD_ATOM(es, es, health_atom, "health")
+/// A stream actor tells the router it has been idle.
+CAF_ADD_ATOM(es, es, idle_atom, "idle")
+/// A timer of the actor that sent it to itself.
+CAF_ADD_ATOM(es, es, timer_atom, "timer")
+/// A connection worker reports that its connection broke.
+CAF_ADD_ATOM(es, es, lost_atom, "lost")
 
 CAF_END_TYPE_ID_BLOCK(es)

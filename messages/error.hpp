@@ -64,6 +64,11 @@ inline caf::error make_error(ec code, std::string detail) {
   return caf::make_error(code, std::move(detail));
 }
 
+/// Whether `err` is this store's error `code`.
+inline bool is(const caf::error& err, ec code) {
+  return err.category() == caf::atom("es") && err == code;
+}
+
 /// Renders `err` as "code: detail" for any error of this store, and with
 /// CAF's own rendering for everything else. Never empty for a real error.
 std::string describe(const caf::error& err);

@@ -134,19 +134,26 @@ caf::expected<upcast_status> catalog::upcast(recorded_event& ev) const {
   return upcast_status::upcast;
 }
 
+caf::error validate_append(const catalog& cat, const stream_append& part,
+                           const validation_context& ctx) {
+  for (size_t i = 0; i < part.events.size(); ++i) {
+    auto& ev = part.events[i];
+    if (auto err = cat.validate(ev.type, ev.version, ev.data, ctx)) {
+      auto code = static_cast<ec>(err.code());
+      return make_error(code, "stream '" + part.stream.substr(0, 64) +
+                                  "', event " + std::to_string(i) + " (" +
+                                  to_string(ev.id) + "): " + describe(err));
+    }
+  }
+  return {};
+}
+
 caf::error validate_append(const catalog& cat,
                            const std::vector<stream_append>& parts,
                            const validation_context& ctx) {
   for (auto& part : parts)
-    for (size_t i = 0; i < part.events.size(); ++i) {
-      auto& ev = part.events[i];
-      if (auto err = cat.validate(ev.type, ev.version, ev.data, ctx)) {
-        auto code = static_cast<ec>(err.code());
-        return make_error(code, "stream '" + part.stream.substr(0, 64) +
-                                    "', event " + std::to_string(i) + " (" +
-                                    to_string(ev.id) + "): " + describe(err));
-      }
-    }
+    if (auto err = validate_append(cat, part, ctx))
+      return err;
   return {};
 }
 

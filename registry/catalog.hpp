@@ -210,6 +210,10 @@ caf::error validate_append(const catalog& cat,
                            const std::vector<stream_append>& parts,
                            const validation_context& ctx = {});
 
+/// As above, for one stream's part.
+caf::error validate_append(const catalog& cat, const stream_append& part,
+                           const validation_context& ctx = {});
+
 /// An immutable catalog, shared by everyone who reads it.
 using catalog_ptr = std::shared_ptr<const catalog>;
 

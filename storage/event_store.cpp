@@ -14,10 +14,6 @@ namespace {
 /// Attempts of an append that lost a race it may win on retry.
 constexpr int max_append_attempts = 5;
 
-bool is(const caf::error& err, ec code) {
-  return err.category() == caf::atom("es") && err == code;
-}
-
 timestamp from_micros(int64_t us) {
   return timestamp{std::chrono::microseconds{us}};
 }
@@ -192,7 +188,8 @@ event_store::append(std::vector<stream_append> parts) {
 }
 
 std::vector<caf::expected<std::vector<append_result>>>
-event_store::append_group(std::vector<std::vector<stream_append>> requests) {
+event_store::append_group(std::vector<std::vector<stream_append>> requests,
+                          bool relaxed) {
   using outcome = caf::expected<std::vector<append_result>>;
   std::vector<outcome> out(requests.size(), outcome{caf::error{}});
   std::vector<size_t> pending;
@@ -211,7 +208,7 @@ event_store::append_group(std::vector<std::vector<stream_append>> requests) {
   // so a group almost always commits in one round trip.
   while (!pending.empty()) {
     size_t failed = pending.size();
-    auto committed = try_group(requests, pending, failed);
+    auto committed = try_group(requests, pending, relaxed, failed);
     if (committed) {
       for (size_t k = 0; k < pending.size(); ++k)
         out[pending[k]] = std::move((*committed)[k]);
@@ -246,14 +243,15 @@ event_store::append_group(std::vector<std::vector<stream_append>> requests) {
   for (auto i : later) {
     std::vector<std::vector<stream_append>> alone;
     alone.push_back(std::move(requests[i]));
-    out[i] = std::move(append_group(std::move(alone)).front());
+    out[i] = std::move(append_group(std::move(alone), relaxed).front());
   }
   return out;
 }
 
 caf::expected<std::vector<std::vector<append_result>>>
 event_store::try_group(const std::vector<std::vector<stream_append>>& requests,
-                       const std::vector<size_t>& pending, size_t& failed) {
+                       const std::vector<size_t>& pending, bool relaxed,
+                       size_t& failed) {
   // Every stream of the group is locked first, in one global order, so
   // that concurrent groups cannot deadlock; then the position reservation;
   // then each request's inserts.
@@ -264,7 +262,9 @@ event_store::try_group(const std::vector<std::vector<stream_append>>& requests,
   pg::pipeline pipe{conn_};
   pipe.add(sql::lock_streams, pg::params{}.add(streams.finish()));
   pipe.add(sql::reserve_positions, {});
-  constexpr size_t preamble = 2;
+  if (relaxed)
+    pipe.add(sql::relaxed_commit, {});
+  const size_t preamble = relaxed ? 3 : 2;
   std::vector<size_t> owner; // statement index - preamble -> pending index
   for (size_t k = 0; k < pending.size(); ++k)
     for (auto& part : requests[pending[k]]) {

@@ -71,9 +71,12 @@ public:
   /// bad payload) fails alone and the others still commit. Results are in
   /// input order. Appends of one stream in one group are applied in order,
   /// each seeing the ones before it. A failure of the transaction itself
-  /// (the connection) fails every request it held.
+  /// (the connection) fails every request it held. With `relaxed`, the
+  /// transaction commits with synchronous_commit off (see
+  /// es::durability::relaxed in messages/actors.hpp).
   std::vector<caf::expected<std::vector<append_result>>>
-  append_group(std::vector<std::vector<stream_append>> requests);
+  append_group(std::vector<std::vector<stream_append>> requests,
+               bool relaxed = false);
 
   // -- reads ------------------------------------------------------------------
 
@@ -131,7 +134,7 @@ private:
   /// `pending.size()` when the transaction as a whole did.
   caf::expected<std::vector<std::vector<append_result>>>
   try_group(const std::vector<std::vector<stream_append>>& requests,
-            const std::vector<size_t>& pending, size_t& failed);
+            const std::vector<size_t>& pending, bool relaxed, size_t& failed);
   caf::expected<std::vector<append_result>>
   resolve_failure(const std::vector<stream_append>& parts, caf::error err);
 

@@ -61,9 +61,16 @@ std::vector<int> params::lengths() const {
 
 caf::expected<connection> connection::open(const std::string& dsn) {
   // expand_dbname=1 parses `dsn` as a connection string; values it sets
-  // override the defaults listed before it (here application_name).
-  const char* keys[] = {"application_name", "dbname", nullptr};
-  const char* vals[] = {"gamebot-es", dsn.c_str(), nullptr};
+  // override the defaults listed before it: the application name, a bound
+  // on connecting, and TCP keepalives plus a user timeout so that a dead
+  // peer on a TCP connection is noticed in seconds, not hours (unix
+  // sockets ignore them).
+  const char* keys[] = {"application_name", "connect_timeout", "keepalives",
+                        "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout",
+                        "dbname",           nullptr};
+  const char* vals[] = {"gamebot-es", "5", "1", "5", "2", "3", "10000",
+                        dsn.c_str(), nullptr};
   PGconn* raw = PQconnectdbParams(keys, vals, 1);
   connection conn{raw};
   if (raw == nullptr)

@@ -259,6 +259,41 @@ const pg::statement append_events{
     "RETURNING global_position, stream_version",
     10};
 
+// Benchmark baseline only (tools/es_bench.cpp), never used by the store: one
+// append as a single autocommit statement, i.e. one transaction and one
+// commit per call, for comparison with the actor runtime's group commit. It
+// does the same work as the store's own append of one stream (lock_streams,
+// reserve_positions, append_events), in the same order: the OFFSET 0
+// subqueries keep the planner from merging them, so the stream lock is taken
+// first, then the position reservation, then es_append_head checks the
+// expected version, all before the first row is inserted.
+// (stream, kind, expected, allow_recreate, ids[], types[], versions[],
+//  data[], metadata[], created_us[]) -> global_position, stream_version
+const pg::statement bench_baseline_insert{
+    "es_bench_baseline_insert",
+    "WITH h AS MATERIALIZED ("
+    "SELECT es_append_head($1, $2::int, $3::bigint, $4::boolean) AS v "
+    "FROM (SELECT pg_advisory_xact_lock_shared((1::bigint << 62) "
+    "| es_position_floor()) "
+    "FROM (SELECT es_lock_streams(ARRAY[$1]::text[]) OFFSET 0) AS l "
+    "OFFSET 0) AS r) "
+    "INSERT INTO es_events (event_id, stream_id, stream_version, event_type, "
+    "event_version, data, metadata, created_at) "
+    "SELECT x.id, $1, h.v + x.ord, x.type, x.ver, x.data, x.meta, "
+    "'epoch'::timestamptz + x.us * interval '1 microsecond' "
+    "FROM h, "
+    "unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[], "
+    "$10::bigint[]) WITH ORDINALITY AS x(id, type, ver, data, meta, us, ord) "
+    "ORDER BY x.ord "
+    "RETURNING global_position, stream_version",
+    10};
+
+const pg::statement relaxed_commit{
+    "es_relaxed_commit",
+    "SELECT set_config('synchronous_commit', 'off', true)", 0};
+
+const pg::statement health_check{"es_health_check", "SELECT 1", 0};
+
 const pg::statement find_events{
     "es_find_events",
     "SELECT x.ord, s.stream_id, s.stream_version, s.global_position, "
@@ -422,7 +457,8 @@ std::vector<const pg::statement*> all_statements() {
       &stream_info,         &list_streams,           &check_version,
       &soft_delete_stream,  &allow_hard_delete,      &delete_stream_events,
       &delete_stream_row,   &delete_stream_snapshot, &record_snapshot,
-      &read_snapshot,       &delete_snapshot};
+      &read_snapshot,       &delete_snapshot,        &relaxed_commit,
+      &health_check,        &bench_baseline_insert};
   auto logs = all_read_log_statements();
   out.insert(out.end(), logs.begin(), logs.end());
   return out;

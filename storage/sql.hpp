@@ -80,6 +80,16 @@ extern const pg::statement reserve_positions; // ()
 ///  data[], metadata[], created_us[]) -> global_position, stream_version
 extern const pg::statement append_events;
 
+/// Benchmark baseline only (tools/es_bench.cpp; the store never uses it):
+/// lock_streams + reserve_positions + append_events for one stream as one
+/// autocommit statement (one transaction per call). Same parameters and
+/// result as `append_events`.
+extern const pg::statement bench_baseline_insert;
+
+/// Turns off synchronous_commit for the rest of the transaction (a relaxed
+/// append: acknowledged before its WAL reaches disk). () -> 'off'
+extern const pg::statement relaxed_commit;
+
 /// Where the given event ids are stored, if anywhere, and whether the stored
 /// events equal the given ones.
 /// (ids[], types[], versions[], data[], metadata[])
@@ -91,6 +101,9 @@ extern const pg::statement find_events;
 extern const pg::statement stream_version;
 
 // -- Reads --------------------------------------------------------------------
+
+/// The connection supervisor's health check. () -> 1
+extern const pg::statement health_check;
 
 /// (stream) -> exists, deleted, hidden_below (versions <= it are hidden).
 extern const pg::statement stream_state;

@@ -1,0 +1,125 @@
+#include "actors/connection_worker.hpp"
+
+#include "messages/error.hpp"
+#include "storage/sql.hpp"
+
+#include <chrono>
+
+namespace es {
+
+namespace {
+
+using state_ptr =
+    connection_worker_actor::stateful_pointer<connection_worker_state>;
+
+/// Whether the connection can take another request: connected, idle, and
+/// out of pipeline mode.
+bool reusable(storage::event_store& store) {
+  auto* conn = store.connection().native();
+  return PQstatus(conn) == CONNECTION_OK
+         && PQtransactionStatus(conn) == PQTRANS_IDLE
+         && PQpipelineStatus(conn) == PQ_PIPELINE_OFF;
+}
+
+/// The worker's store, connecting first if needed.
+caf::expected<storage::event_store*> connected(state_ptr self) {
+  auto& st = self->state;
+  if (st.store && !reusable(*st.store))
+    st.store.reset();
+  if (!st.store) {
+    auto opened = storage::event_store::open(st.dsn, st.options);
+    if (!opened)
+      return std::move(opened.error());
+    st.store.emplace(std::move(*opened));
+  }
+  return &*st.store;
+}
+
+/// Drops the connection after a request if it is no longer usable; returns
+/// whether it was dropped.
+bool drop_if_broken(state_ptr self) {
+  auto& st = self->state;
+  if (st.store && !reusable(*st.store)) {
+    st.store.reset();
+    return true;
+  }
+  return false;
+}
+
+/// Runs `f(store)` on a live connection; drops the connection when the call
+/// broke it.
+template<class F>
+auto with_store(state_ptr self, F f) -> decltype(f(
+    std::declval<storage::event_store&>())) {
+  auto store = connected(self);
+  if (!store)
+    return std::move(store.error());
+  auto res = f(**store);
+  drop_if_broken(self);
+  return res;
+}
+
+} // namespace
+
+connection_worker_actor::behavior_type connection_worker(
+    connection_worker_actor::stateful_pointer<connection_worker_state> self,
+    std::string dsn, store_options options) {
+  self->state.dsn = std::move(dsn);
+  self->state.options = options;
+  return {
+      [=](append_atom, commit_batch& batch) -> batch_outcome {
+        batch_outcome out;
+        auto store = connected(self);
+        if (!store) {
+          out.connection_lost = true;
+          out.results.assign(batch.requests.size(), store.error());
+          return out;
+        }
+        out.results = (*store)->append_group(
+            std::move(batch.requests), batch.mode == durability::relaxed);
+        out.connection_lost = drop_if_broken(self);
+        return out;
+      },
+      [=](read_atom, read_request& req) -> caf::result<event_page> {
+        auto res = with_store(self, [&](storage::event_store& store) {
+          if (req.what == read_request::target::stream)
+            return store.read_stream(req.stream, req.from, req.count, req.dir);
+          return store.read_all(req.from, req.count, req.dir, req.filter);
+        });
+        if (!res)
+          return std::move(res.error());
+        return std::move(*res);
+      },
+      [=](info_atom, std::string& stream) -> caf::result<stream_info> {
+        auto res = with_store(self, [&](storage::event_store& store) {
+          return store.get_stream_info(stream);
+        });
+        if (!res)
+          return std::move(res.error());
+        return std::move(*res);
+      },
+      [=](connect_atom) -> caf::result<int32_t> {
+        auto store = connected(self);
+        if (!store)
+          return std::move(store.error());
+        return static_cast<int32_t>((*store)->connection().backend_pid());
+      },
+      [=](health_atom) -> caf::result<int64_t> {
+        using clock = std::chrono::steady_clock;
+        if (!self->state.store)
+          return make_error(ec::unavailable, "not connected");
+        auto start = clock::now();
+        auto res = with_store(self, [](storage::event_store& store) {
+          return store.connection().exec(sql::health_check);
+        });
+        if (!res)
+          return std::move(res.error());
+        return static_cast<int64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(clock::now()
+                                                                  - start)
+                .count());
+      },
+  };
+}
+
+} // namespace es

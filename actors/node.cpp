@@ -1,0 +1,203 @@
+#include "actors/node.hpp"
+
+#include "actors/connection_supervisor.hpp"
+#include "actors/registry.hpp"
+#include "actors/stream_router.hpp"
+#include "messages/error.hpp"
+
+#include <caf/exit_reason.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace es {
+
+namespace {
+
+using self_ptr = node_actor::stateful_pointer<node_state>;
+using clock = node_state::clock;
+
+void spawn_registry(self_ptr self) {
+  self->state.registry =
+      self->spawn<caf::monitored>(registry_behavior, self->state.catalog);
+}
+
+void spawn_pool(self_ptr self) {
+  self->state.pool =
+      self->spawn<caf::monitored>(connection_supervisor, self->state.options);
+}
+
+void spawn_router(self_ptr self) {
+  self->state.router = self->spawn<caf::monitored>(
+      stream_router, self->state.pool, self->state.catalog,
+      self->state.options.stream_idle_timeout);
+}
+
+/// The next step of an orderly shutdown, once `gone` is down.
+void shutdown_step(self_ptr self, const caf::actor_addr& gone) {
+  auto& st = self->state;
+  if (gone == st.router.address()) {
+    st.router = nullptr;
+    self->send_exit(st.pool, caf::exit_reason::user_shutdown);
+  } else if (gone == st.pool.address()) {
+    st.pool = nullptr;
+    self->send_exit(st.registry, caf::exit_reason::user_shutdown);
+  } else if (gone == st.registry.address()) {
+    st.registry = nullptr;
+  }
+  if (!st.router && !st.pool && !st.registry)
+    self->quit(st.exit_reason);
+}
+
+/// Starts the shutdown: router first (see node.hpp).
+void begin_shutdown(self_ptr self, caf::error reason) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  st.stopping = true;
+  st.exit_reason = std::move(reason);
+  if (st.router)
+    self->send_exit(st.router, caf::exit_reason::user_shutdown);
+  else if (st.pool)
+    self->send_exit(st.pool, caf::exit_reason::user_shutdown);
+  else if (st.registry)
+    self->send_exit(st.registry, caf::exit_reason::user_shutdown);
+  else
+    self->quit(st.exit_reason);
+}
+
+/// Restarts the component that died, or escalates (see node.hpp).
+void on_component_down(self_ptr self, caf::down_msg& dm) {
+  auto& st = self->state;
+  if (st.stopping) {
+    shutdown_step(self, dm.source);
+    return;
+  }
+  const char* which = dm.source == st.registry.address() ? "registry"
+                      : dm.source == st.pool.address()   ? "pool"
+                      : dm.source == st.router.address() ? "router"
+                                                         : nullptr;
+  if (which == nullptr)
+    return; // An old incarnation replaced already.
+  auto now = clock::now();
+  while (!st.restart_times.empty()
+         && now - st.restart_times.front() > st.options.restart_window)
+    st.restart_times.pop_front();
+  if (st.restart_times.size() >= st.options.max_restarts) {
+    spdlog::critical("node: {} died ({}) after {} restarts within {} ms; "
+                     "stopping the event store",
+                     which, caf::to_string(dm.reason), st.restart_times.size(),
+                     st.options.restart_window.count());
+    auto reason = dm.reason ? dm.reason : caf::error{caf::sec::runtime_error};
+    if (dm.source == st.registry.address())
+      st.registry = nullptr;
+    if (dm.source == st.pool.address())
+      st.pool = nullptr;
+    if (dm.source == st.router.address())
+      st.router = nullptr;
+    begin_shutdown(self, std::move(reason));
+    return;
+  }
+  st.restart_times.push_back(now);
+  ++st.restarts;
+  spdlog::error("node: {} died ({}); restarting it", which,
+                caf::to_string(dm.reason));
+  if (dm.source == st.registry.address()) {
+    spawn_registry(self);
+  } else if (dm.source == st.pool.address()) {
+    // The router holds the pool: it restarts too, after the pool.
+    self->demonitor(st.router.address());
+    self->send_exit(st.router, caf::exit_reason::user_shutdown);
+    spawn_pool(self);
+    spawn_router(self);
+  } else {
+    spawn_router(self);
+  }
+}
+
+caf::error stopping_error() {
+  return make_error(ec::unavailable, "the event store is shutting down");
+}
+
+} // namespace
+
+node_actor::behavior_type
+node_behavior(node_actor::stateful_pointer<node_state> self,
+              node_options options,
+              std::shared_ptr<registry::catalog_source> catalog) {
+  self->state.options = std::move(options);
+  self->state.catalog = std::move(catalog);
+  spawn_registry(self);
+  spawn_pool(self);
+  spawn_router(self);
+  self->set_down_handler(
+      [=](caf::down_msg& dm) { on_component_down(self, dm); });
+  self->set_exit_handler(
+      [=](caf::exit_msg& em) { begin_shutdown(self, std::move(em.reason)); });
+  return {
+      [=](append_atom, append_command& cmd) -> caf::result<append_result> {
+        auto& st = self->state;
+        if (st.stopping)
+          return stopping_error();
+        if (cmd.deadline == clock::time_point{})
+          cmd.deadline = clock::now() + st.options.request_timeout;
+        return self->delegate(st.router, append_atom_v, std::move(cmd));
+      },
+      [=](read_atom, read_request& req) -> caf::result<event_page> {
+        auto& st = self->state;
+        if (st.stopping)
+          return stopping_error();
+        auto rp = self->make_response_promise<event_page>();
+        self->request(st.pool, caf::infinite, read_atom_v, std::move(req))
+            .then(
+                [=](event_page& page) mutable {
+                  auto cat = self->state.catalog->current();
+                  for (auto& ev : page.events)
+                    if (auto status = cat->upcast(ev); !status) {
+                      rp.deliver(std::move(status.error()));
+                      return;
+                    }
+                  rp.deliver(std::move(page));
+                },
+                [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      [=](info_atom, std::string& stream) -> caf::result<stream_info> {
+        auto& st = self->state;
+        if (st.stopping)
+          return stopping_error();
+        return self->delegate(st.pool, info_atom_v, std::move(stream));
+      },
+      [=](status_atom) -> caf::result<node_status> {
+        auto& st = self->state;
+        if (st.stopping)
+          return stopping_error();
+        auto rp = self->make_response_promise<node_status>();
+        auto router = st.router;
+        auto restarts = st.restarts;
+        self->request(st.pool, caf::infinite, status_atom_v)
+            .then(
+                [=](pool_status& pool) mutable {
+                  self->request(router, caf::infinite, status_atom_v)
+                      .then(
+                          [=](router_status& rs) mutable {
+                            rp.deliver(node_status{pool, rs, restarts});
+                          },
+                          [=](caf::error& err) mutable {
+                            rp.deliver(std::move(err));
+                          });
+                },
+                [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      [=](register_atom, module_set& set) -> caf::result<uint64_t> {
+        return self->delegate(self->state.registry, register_atom_v,
+                              std::move(set));
+      },
+      [=](register_atom, mode_plugin& plugin) -> caf::result<uint64_t> {
+        return self->delegate(self->state.registry, register_atom_v,
+                              std::move(plugin));
+      },
+  };
+}
+
+} // namespace es

@@ -1,0 +1,60 @@
+// The node: the root supervisor the bot spawns, and the facade its code
+// talks to.
+//
+// Start, in dependency order: the registry actor, the connection
+// supervisor (the pool), the stream router (which needs the pool).
+//
+// Supervision policy (written down, and tested in tests/actors):
+// - Every component is monitored. One that dies while the node runs is
+//   restarted, with the same options and the same catalog source; when the
+//   pool restarts, the router restarts after it (it holds the pool). Callers
+//   of requests that were inside the dead component get an error, never a
+//   false success: nothing is acknowledged before COMMIT.
+// - More than `max_restarts` restarts within `restart_window` escalate: the
+//   node stops everything and quits with the last component's exit reason,
+//   for the bot's own supervisor to see.
+//
+// Shutdown, in reverse dependency order, on an exit message: new requests
+// fail with `ec::unavailable`; the router stops first (its stream actors
+// send what they hold), then the pool (it commits what is queued and in
+// flight, or lets it expire), then the registry; then the node quits.
+//
+// Facade: appends go to the router, reads and stream info to the pool.
+// Every event a read returns is upcast to its type's latest version with
+// the current catalog snapshot (an event of an unknown type is returned as
+// stored). An append without a deadline gets `request_timeout` from now.
+#pragma once
+
+#include "config/node_options.hpp"
+#include "messages/actors.hpp"
+
+#include <chrono>
+#include <deque>
+#include <memory>
+
+namespace es {
+
+struct node_state {
+  using clock = std::chrono::steady_clock;
+  static inline const char* name = "node";
+
+  node_options options;
+  std::shared_ptr<registry::catalog_source> catalog;
+  registry_actor registry;
+  pool_actor pool;
+  router_actor router;
+  /// When each recent restart happened (within `restart_window`).
+  std::deque<clock::time_point> restart_times;
+  uint64_t restarts = 0;
+  bool stopping = false;
+  caf::error exit_reason;
+};
+
+/// Spawns the components and supervises them (see above). Precondition:
+/// `validate(options)` is empty.
+node_actor::behavior_type
+node_behavior(node_actor::stateful_pointer<node_state> self,
+              node_options options,
+              std::shared_ptr<registry::catalog_source> catalog);
+
+} // namespace es
