@@ -180,6 +180,7 @@ void requeue(self_ptr self, const std::vector<uint64_t>& ids,
     auto p = storage::pending{id, w.cmd.part.stream, w.cmd.part.events.size(),
                               bytes_of(w.cmd.part), w.cmd.deadline};
     if (auto err = st.queue->enqueue(std::move(p), now)) {
+      ++(is(err, ec::timeout) ? st.counters.timed_out : st.counters.rejected);
       if (is(err, ec::timeout))
         err = make_error(ec::timeout,
                          "append to " + w.cmd.part.stream

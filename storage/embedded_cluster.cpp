@@ -709,12 +709,15 @@ void remove_zombie_pid_file(const fs::path& dir) {
     fs::remove(socket_lock, err);
 }
 
-// pg_ctl stop -m fast -w; a server that does not run is not an error.
-caf::error stop_server(const fs::path& bin_dir, const fs::path& dir) {
+// pg_ctl stop -m fast|immediate -w; a server that does not run is not an
+// error.
+caf::error stop_server(const fs::path& bin_dir, const fs::path& dir,
+                       stop_mode mode = stop_mode::fast) {
   if (!file_exists(dir / "postmaster.pid"))
     return {};
   std::vector<std::string> argv = as_server_user(
-      {(bin_dir / "pg_ctl").string(), "-D", dir.string(), "-m", "fast", "-w",
+      {(bin_dir / "pg_ctl").string(), "-D", dir.string(), "-m",
+       mode == stop_mode::fast ? "fast" : "immediate", "-w",
        "-t", std::to_string(stop_timeout.count()), "-s", "stop"});
   auto res = run(argv, steady::now() + stop_timeout + kill_margin);
   if (!res)
@@ -865,7 +868,7 @@ caf::expected<embedded_cluster> embedded_cluster::start(cluster_options opts) {
 }
 
 caf::error embedded_cluster::stop_at(const fs::path& data_dir, bool remove_dir,
-                                     const fs::path& bin_dir) {
+                                     const fs::path& bin_dir, stop_mode mode) {
   auto dir = resolve_data_dir(data_dir);
   if (!dir)
     return dir.error();
@@ -878,7 +881,7 @@ caf::error embedded_cluster::stop_at(const fs::path& data_dir, bool remove_dir,
     return lock.error();
   if (!*lock)
     return {}; // Removed while we waited.
-  if (auto err = stop_server(bin_dir, *dir))
+  if (auto err = stop_server(bin_dir, *dir, mode))
     return err;
   if (auto socket_dir = socket_dir_for(*dir); socket_dir != *dir)
     ::rmdir(socket_dir.c_str());

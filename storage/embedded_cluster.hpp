@@ -55,6 +55,11 @@ namespace es::storage {
 /// Where Debian installs the PostgreSQL 15 server binaries.
 inline constexpr const char* default_bin_dir = "/usr/lib/postgresql/15/bin";
 
+/// How `stop_at` stops the server: `fast` (clean: disconnect clients,
+/// checkpoint) or `immediate` (as if it crashed: recovery runs on the next
+/// start; fault-injection tests).
+enum class stop_mode : uint8_t { fast, immediate };
+
 struct cluster_options {
   /// PGDATA as requested: created (initdb) if missing, reused if present. As
   /// root it may live elsewhere; see the file comment.
@@ -84,7 +89,8 @@ public:
   /// `remove_dir`. A server that does not run is not an error.
   static caf::error
   stop_at(const std::filesystem::path& data_dir, bool remove_dir,
-          const std::filesystem::path& bin_dir = default_bin_dir);
+          const std::filesystem::path& bin_dir = default_bin_dir,
+          stop_mode mode = stop_mode::fast);
 
   /// Where the data of the requested `data_dir` lives: `data_dir` itself
   /// (made absolute), or its fallback under /var/tmp/gamebot-es when running
