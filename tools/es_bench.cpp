@@ -1,0 +1,810 @@
+// es-bench: append throughput and latency of the actor runtime (group
+// commit) against a plain libpq baseline, in the same run, on the same
+// database and schema.
+//
+//   es-bench --scenario append --batch B --streams S --events N
+//            [--pool-size P] [--dsn DSN] [--data-dir DIR] [--json]
+//            [--scheduler stealing|sharing]
+//
+// Without --dsn (or ES_DSN) it starts an embedded PostgreSQL cluster with
+// fsync on (we measure durable commits): ephemeral, in a fresh temp dir under
+// /var/tmp, removed at the end; with --data-dir, in DIR, kept.
+//
+// Scenario `append`: N events spread over S streams (stream i gets N / S,
+// the first N % S streams one more), written in calls of at most B events,
+// each call with expected_version exact(previous version), as a careful
+// writer would. Payloads are PlayerJoined events with full metadata,
+// encoded once through the game catalog before the clock starts (encoding
+// is not what we measure); every event gets a fresh event id.
+//
+// - Actor path: `es::start` with the DSN and pool size P (default: the
+//   library's) on an actor system with CAF's default scheduler (or the
+//   --scheduler policy), then S caller threads, one per stream, each
+//   calling the blocking `store.append` in turn. The node queues concurrent
+//   appends and commits many per transaction (group commit).
+// - Baseline: min(S, P) threads, each owning one libpq connection and
+//   serving its share of the streams round-robin (stream k belongs to
+//   thread k % T). Each call is one autocommit statement,
+//   `sql::bench_baseline_insert`: the same stream lock, position
+//   reservation, version check and insert as the store's own append, and
+//   one commit (one WAL flush) per call. Its latency counts from building
+//   the parameters to the reply, not the wait for the thread's turn.
+//
+// Both paths use their own stream ids ("bench-<run>-a<i>", "bench-<run>-b<i>"),
+// run one after the other (actor path first; the store is stopped before the
+// baseline starts), and check every call: a failed call or a result at the
+// wrong versions aborts the benchmark with exit status 1.
+//
+// The driver is a custom one with std::chrono::steady_clock rather than
+// Google Benchmark: a run is one timed pass of many concurrent callers, with
+// per-call latencies and one comparison at the end, which does not fit
+// Benchmark's repeated single-function loop. Statistics: tools/bench/stats.hpp
+// (nearest-rank percentiles).
+//
+// Output: a short table, or with --json exactly one JSON line on stdout
+// (logs and progress go to stderr). Exit status: 0 done, 1 the benchmark
+// failed, 2 bad arguments.
+#include "actors/store.hpp"
+#include "config/defaults.hpp"
+#include "config/node_options.hpp"
+#include "messages/error.hpp"
+#include "messages/game_events.hpp"
+#include "messages/metadata.hpp"
+#include "registry/game_catalog.hpp"
+#include "storage/embedded_cluster.hpp"
+#include "storage/pg.hpp"
+#include "storage/sql.hpp"
+#include "tools/bench/stats.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <stdlib.h> // mkdtemp
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using es::bench::summary;
+
+constexpr int exit_ok = 0;
+constexpr int exit_failed = 1;
+constexpr int exit_usage = 2;
+
+constexpr const char* synopsis =
+    "usage: es-bench --scenario append --batch B --streams S --events N\n"
+    "                [--pool-size P] [--dsn DSN] [--data-dir DIR] [--json]\n"
+    "                [--scheduler stealing|sharing]\n";
+
+constexpr const char* details =
+    "\n"
+    "Appends N events to S streams in calls of B events, through the actor\n"
+    "runtime (S caller threads, group commit over P connections) and through\n"
+    "a plain libpq baseline (min(S, P) connections, one transaction per\n"
+    "call), and compares them.\n"
+    "\n"
+    "  --scenario NAME   what to measure; only 'append' so far\n"
+    "  --batch B         events per call (1-10000)\n"
+    "  --streams S       streams, one caller thread each (1-4096)\n"
+    "  --events N        events in total per path (S-100000000)\n"
+    "  --pool-size P     connections of the actor runtime's pool and most\n"
+    "                    connections of the baseline (1-256; default 4)\n"
+    "  --dsn DSN         libpq connection string (default: $ES_DSN; without\n"
+    "                    one, an embedded cluster with fsync on)\n"
+    "  --data-dir DIR    data dir of the embedded cluster (default: a fresh\n"
+    "                    temp dir under /var/tmp, removed at the end)\n"
+    "  --json            print one JSON line instead of the table\n"
+    "  --scheduler NAME  CAF scheduler policy of the actor path: 'stealing'\n"
+    "                    (CAF's default, used unless told) or 'sharing'\n"
+    "  --help            print this and exit\n";
+
+// -- Command line -------------------------------------------------------------
+
+struct options {
+  std::string scenario;
+  size_t batch = 0;
+  size_t streams = 0;
+  size_t events = 0;
+  size_t pool_size = es::defaults::pool_size;
+  std::string dsn;
+  std::string data_dir;
+  /// CAF's scheduler.policy for the actor path.
+  std::string scheduler = "stealing";
+  bool json = false;
+  bool help = false;
+};
+
+/// Parses an integer in [lo, hi]; nullopt when `text` is anything else.
+std::optional<size_t> parse_count(std::string_view text, size_t lo, size_t hi) {
+  uint64_t value = 0;
+  auto* end = text.data() + text.size();
+  auto [ptr, err] = std::from_chars(text.data(), end, value);
+  if (text.empty() || err != std::errc{} || ptr != end || value < lo ||
+      value > hi)
+    return std::nullopt;
+  return static_cast<size_t>(value);
+}
+
+/// Fills `out` from the command line; returns the message naming the bad
+/// option, if any.
+std::optional<std::string> parse(int argc, char** argv, options& out) {
+  if (auto* env = std::getenv("ES_DSN"); env != nullptr && *env != '\0')
+    out.dsn = env;
+  bool has_batch = false, has_streams = false, has_events = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      out.help = true;
+      return std::nullopt;
+    }
+    if (arg == "--json") {
+      out.json = true;
+      continue;
+    }
+    // Every other option takes a value: "--opt VALUE" or "--opt=VALUE".
+    std::string name{arg};
+    std::optional<std::string> value;
+    if (auto eq = name.find('=');
+        name.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    const bool known = name == "--scenario" || name == "--batch" ||
+                       name == "--streams" || name == "--events" ||
+                       name == "--pool-size" || name == "--dsn" ||
+                       name == "--data-dir" || name == "--scheduler";
+    if (!known)
+      return "unknown argument '" + std::string{arg} + "'";
+    if (!value) {
+      if (i + 1 >= argc)
+        return name + ": missing value";
+      value = argv[++i];
+    }
+    auto count = [&](size_t lo, size_t hi,
+                     size_t& field) -> std::optional<std::string> {
+      auto n = parse_count(*value, lo, hi);
+      if (!n)
+        return name + ": expected an integer in " + std::to_string(lo) + "-" +
+               std::to_string(hi) + ", got '" + *value + "'";
+      field = *n;
+      return std::nullopt;
+    };
+    std::optional<std::string> err;
+    if (name == "--scenario") {
+      if (*value != "append")
+        return "--scenario: unknown scenario '" + *value + "' (known: append)";
+      out.scenario = *value;
+    } else if (name == "--batch") {
+      err = count(1, es::defaults::max_events_per_append, out.batch);
+      has_batch = true;
+    } else if (name == "--streams") {
+      err = count(1, 4096, out.streams);
+      has_streams = true;
+    } else if (name == "--events") {
+      err = count(1, 100'000'000, out.events);
+      has_events = true;
+    } else if (name == "--pool-size") {
+      err = count(1, 256, out.pool_size);
+    } else if (name == "--dsn") {
+      if (value->empty())
+        return "--dsn: empty connection string";
+      out.dsn = *value;
+    } else if (name == "--scheduler") {
+      if (*value != "stealing" && *value != "sharing")
+        return "--scheduler: unknown policy '" + *value +
+               "' (known: stealing, sharing)";
+      out.scheduler = *value;
+    } else { // --data-dir
+      if (value->empty())
+        return "--data-dir: empty path";
+      out.data_dir = *value;
+    }
+    if (err)
+      return err;
+  }
+  if (out.scenario.empty())
+    return "missing --scenario";
+  if (!has_batch)
+    return "missing --batch";
+  if (!has_streams)
+    return "missing --streams";
+  if (!has_events)
+    return "missing --events";
+  if (out.events < out.streams)
+    return "--events: " + std::to_string(out.events) +
+           " is fewer than --streams " + std::to_string(out.streams) +
+           " (every stream needs at least one event)";
+  return std::nullopt;
+}
+
+// -- Workload -----------------------------------------------------------------
+
+/// One stream's calls, each a batch of ready-to-append events.
+struct stream_plan {
+  std::string stream;
+  std::vector<std::vector<es::event_data>> calls;
+};
+
+/// A PlayerJoined event with full metadata (a Discord interaction, caused by
+/// a game creation), validated and encoded through the game catalog.
+caf::expected<es::event_data>
+encode_template(const es::registry::catalog& cat) {
+  es::discord_source src{std::string{"801234567890123450"},
+                         "901234567890123456", "301234567890123000", false};
+  auto origin = es::event_metadata::from_discord(src, "es-bench/0.1");
+  es::game::player_joined ev;
+  ev.game_id = es::uuid::v7();
+  ev.guild_id = src.guild_id;
+  ev.game_mode = es::game::mode::standard;
+  ev.player_id = "111111111111111110";
+  ev.display_name = "Bench Player";
+  auto meta =
+      es::event_metadata::caused_by(es::uuid::v7(), origin, ev.player_id);
+  return cat.encode(ev, meta);
+}
+
+/// A copy of `tmpl` with a fresh event id.
+es::event_data fresh(const es::event_data& tmpl) {
+  auto ev = tmpl;
+  ev.id = es::uuid::v7();
+  return ev;
+}
+
+/// The calls of `streams` streams named "<prefix><i>": `events` in total,
+/// in calls of at most `batch`, each event a copy of `tmpl` with a fresh id.
+std::vector<stream_plan> make_plan(const std::string& prefix, size_t streams,
+                                   size_t events, size_t batch,
+                                   const es::event_data& tmpl) {
+  std::vector<stream_plan> out(streams);
+  for (size_t i = 0; i < streams; ++i) {
+    auto& plan = out[i];
+    plan.stream = prefix + std::to_string(i);
+    size_t left = events / streams + (i < events % streams ? 1 : 0);
+    while (left > 0) {
+      size_t n = std::min(left, batch);
+      std::vector<es::event_data> call;
+      call.reserve(n);
+      for (size_t k = 0; k < n; ++k)
+        call.push_back(fresh(tmpl));
+      plan.calls.push_back(std::move(call));
+      left -= n;
+    }
+  }
+  return out;
+}
+
+// -- Coordination of the caller threads ---------------------------------------
+
+/// Lets the main thread start the clock once every caller is ready, and
+/// release them all at once.
+class start_gate {
+public:
+  /// Called by each caller thread: reports ready, waits for `open`.
+  void arrive_and_wait() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    ++ready_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return open_; });
+  }
+  /// Waits until `n` callers are ready.
+  void wait_ready(size_t n) {
+    std::unique_lock<std::mutex> lock{mtx_};
+    cv_.wait(lock, [&] { return ready_ >= n; });
+  }
+  void open() {
+    std::lock_guard<std::mutex> lock{mtx_};
+    open_ = true;
+    cv_.notify_all();
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  size_t ready_ = 0;
+  bool open_ = false;
+};
+
+/// The first failure of any caller; the others stop at their next call.
+class failure {
+public:
+  void raise(caf::error err) {
+    std::lock_guard<std::mutex> lock{mtx_};
+    if (!raised_.exchange(true))
+      err_ = std::move(err);
+  }
+  bool raised() const noexcept { return raised_.load(); }
+  caf::error error() const {
+    std::lock_guard<std::mutex> lock{mtx_};
+    return err_;
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::atomic<bool> raised_{false};
+  caf::error err_;
+};
+
+double millis(clock_type::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+double seconds(clock_type::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+/// `err` with `what` in front of its detail, keeping its code:
+/// "unavailable: <what>: <detail>" (errors from outside the store become
+/// `database_error` with CAF's rendering as the detail).
+caf::error in_context(const caf::error& err, const std::string& what) {
+  if (err.category() != caf::atom("es"))
+    return es::make_error(es::ec::database_error,
+                          what + ": " + es::describe(err));
+  auto code = static_cast<es::ec>(err.code());
+  auto detail = es::describe(err);
+  auto prefix = std::string{es::to_string(code)} + ": ";
+  if (detail.rfind(prefix, 0) == 0)
+    detail.erase(0, prefix.size());
+  return es::make_error(code, what + ": " + detail);
+}
+
+/// Checks that an append of `n` events after `version` landed right after
+/// it; returns what is wrong, if anything.
+std::optional<std::string> check_versions(int64_t version, size_t n,
+                                          int64_t first, int64_t last,
+                                          size_t rows) {
+  auto expect_last = version + static_cast<int64_t>(n);
+  if (rows != n || first != version + 1 || last != expect_last)
+    return "expected versions " + std::to_string(version + 1) + ".." +
+           std::to_string(expect_last) + " (" + std::to_string(n) +
+           " events), got " + std::to_string(first) + ".." +
+           std::to_string(last) + " (" + std::to_string(rows) + " events)";
+  return std::nullopt;
+}
+
+/// Runs `worker(k)` on `threads` threads released together, and returns the
+/// wall-clock time from the release until the last one finished.
+template<class Worker>
+clock_type::duration run_timed(size_t threads, Worker worker) {
+  start_gate gate;
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (size_t k = 0; k < threads; ++k)
+    pool.emplace_back([&gate, &worker, k] {
+      gate.arrive_and_wait();
+      worker(k);
+    });
+  gate.wait_ready(threads);
+  auto started = clock_type::now();
+  gate.open();
+  for (auto& t : pool)
+    t.join();
+  return clock_type::now() - started;
+}
+
+/// Merges per-thread latency samples.
+std::vector<double> merged(std::vector<std::vector<double>> parts) {
+  std::vector<double> out;
+  for (auto& p : parts)
+    out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// -- Actor path ---------------------------------------------------------------
+
+/// Counters of the actor path beyond the summary.
+struct actor_extra {
+  uint64_t transactions = 0;
+  uint64_t appends = 0;
+};
+
+/// Waits until every pool connection is up (at most `limit`).
+caf::error wait_for_pool(es::store& store, size_t pool_size,
+                         std::chrono::seconds limit) {
+  auto until = clock_type::now() + limit;
+  for (;;) {
+    auto st = store.status();
+    if (st && st->pool.connections_up >= pool_size)
+      return {};
+    if (clock_type::now() > until)
+      return st ? es::make_error(es::ec::unavailable,
+                                 "actor path: the pool did not connect "
+                                 "within " +
+                                     std::to_string(limit.count()) + " s")
+                : in_context(st.error(), "actor path: status");
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+}
+
+caf::expected<summary> run_actor_path(const options& opts,
+                                      const std::string& dsn,
+                                      const std::string& run,
+                                      const es::event_data& tmpl,
+                                      actor_extra& extra) {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.policy", caf::atom_from_string(opts.scheduler));
+  caf::actor_system sys{cfg};
+  es::node_options nopts;
+  nopts.dsn = dsn;
+  nopts.pool_size = opts.pool_size;
+  auto started = es::start(sys, nopts);
+  if (!started)
+    return in_context(started.error(), "actor path: cannot start the store");
+  auto& store = *started;
+  if (auto err = wait_for_pool(store, opts.pool_size, std::chrono::seconds{30}))
+    return err;
+  // One untimed append: the first use of the path (statements prepared,
+  // stream actor and router warmed up).
+  es::append_options aopts;
+  aopts.timeout = std::chrono::seconds{60};
+  auto warm =
+      store.append("bench-" + run + "-warmup", es::expected_version::exact(0),
+                   {fresh(tmpl)}, aopts);
+  if (!warm)
+    return in_context(warm.error(), "actor path: warm-up append");
+  auto plan = make_plan("bench-" + run + "-a", opts.streams, opts.events,
+                        opts.batch, tmpl);
+  auto before = store.status();
+  failure failed;
+  std::vector<std::vector<double>> latencies(opts.streams);
+  auto elapsed = run_timed(opts.streams, [&](size_t k) {
+    auto& p = plan[k];
+    auto& lat = latencies[k];
+    lat.reserve(p.calls.size());
+    int64_t version = 0;
+    for (auto& events : p.calls) {
+      if (failed.raised())
+        return;
+      auto n = events.size();
+      auto t0 = clock_type::now();
+      auto res = store.append(p.stream, es::expected_version::exact(version),
+                              std::move(events), aopts);
+      auto t1 = clock_type::now();
+      if (!res) {
+        failed.raise(
+            in_context(res.error(), "actor path: append to " + p.stream +
+                                        " (expected version " +
+                                        std::to_string(version) + ")"));
+        return;
+      }
+      if (auto bad = check_versions(version, n, res->first_version,
+                                    res->last_version, res->positions.size());
+          bad || res->replayed) {
+        failed.raise(es::make_error(es::ec::database_error,
+                                    "actor path: append to " + p.stream + ": " +
+                                        (bad ? *bad : "reported as a replay")));
+        return;
+      }
+      version = res->last_version;
+      lat.push_back(millis(t1 - t0));
+    }
+  });
+  if (failed.raised())
+    return failed.error();
+  auto after = store.status();
+  if (before && after) {
+    extra.transactions = after->pool.transactions - before->pool.transactions;
+    extra.appends = after->pool.appends - before->pool.appends;
+  }
+  store.stop();
+  return es::bench::summarize(merged(std::move(latencies)), opts.events,
+                              seconds(elapsed));
+}
+
+// -- Baseline -----------------------------------------------------------------
+
+/// Parameters of `sql::bench_baseline_insert` (as the store builds those of
+/// `append_events`): one stream, expected version exact(`version`).
+es::pg::params baseline_params(const std::string& stream, int64_t version,
+                               const std::vector<es::event_data>& events) {
+  es::pg::array_literal ids, types, versions, data, meta, created;
+  for (auto& ev : events) {
+    ids.add(es::to_string(ev.id));
+    types.add(ev.type);
+    versions.add(int64_t{ev.version});
+    data.add(ev.data);
+    meta.add(ev.metadata);
+    created.add(static_cast<int64_t>(ev.created_at.time_since_epoch().count()));
+  }
+  es::pg::params out;
+  out.add(stream)
+      .add(static_cast<int64_t>(es::expected_version::kind::exact))
+      .add(version)
+      .add(true) // allow_recreate: the store's default
+      .add(ids.finish())
+      .add(types.finish())
+      .add(versions.finish())
+      .add(data.finish())
+      .add(meta.finish())
+      .add(created.finish());
+  return out;
+}
+
+/// One baseline call: one autocommit statement; checks where it landed and
+/// returns the new version.
+caf::expected<int64_t>
+baseline_call(es::pg::connection& conn, const std::string& stream,
+              int64_t version, const std::vector<es::event_data>& events) {
+  auto res = conn.exec(es::sql::bench_baseline_insert,
+                       baseline_params(stream, version, events));
+  if (!res)
+    return in_context(res.error(), "baseline: append to " + stream +
+                                       " (expected version " +
+                                       std::to_string(version) + ")");
+  auto rows = static_cast<size_t>(res->rows());
+  auto first = rows > 0 ? res->int64(0, 1) : 0;
+  auto last = rows > 0 ? res->int64(res->rows() - 1, 1) : 0;
+  if (auto bad = check_versions(version, events.size(), first, last, rows))
+    return es::make_error(es::ec::database_error,
+                          "baseline: append to " + stream + ": " + *bad);
+  return last;
+}
+
+caf::expected<summary> run_baseline(const options& opts, const std::string& dsn,
+                                    const std::string& run,
+                                    const es::event_data& tmpl,
+                                    size_t& connections) {
+  connections = std::min(opts.streams, opts.pool_size);
+  // Connect, prepare and warm up every connection before the clock starts.
+  std::vector<es::pg::connection> conns;
+  for (size_t k = 0; k < connections; ++k) {
+    auto conn = es::pg::connection::open(dsn);
+    if (!conn)
+      return in_context(conn.error(), "baseline: cannot connect");
+    auto warm =
+        baseline_call(*conn, "bench-" + run + "-warmup-b" + std::to_string(k),
+                      0, {fresh(tmpl)});
+    if (!warm)
+      return std::move(warm.error());
+    conns.push_back(std::move(*conn));
+  }
+  auto plan = make_plan("bench-" + run + "-b", opts.streams, opts.events,
+                        opts.batch, tmpl);
+  failure failed;
+  std::vector<std::vector<double>> latencies(connections);
+  auto elapsed = run_timed(connections, [&](size_t k) {
+    auto& conn = conns[k];
+    auto& lat = latencies[k];
+    // This thread's streams, served in turn: one call of each per round.
+    std::vector<stream_plan*> mine;
+    for (size_t s = k; s < plan.size(); s += connections)
+      mine.push_back(&plan[s]);
+    std::vector<int64_t> versions(mine.size(), 0);
+    for (size_t round = 0;; ++round) {
+      bool any = false;
+      for (size_t j = 0; j < mine.size(); ++j) {
+        auto& p = *mine[j];
+        if (round >= p.calls.size())
+          continue;
+        if (failed.raised())
+          return;
+        any = true;
+        auto t0 = clock_type::now();
+        auto res = baseline_call(conn, p.stream, versions[j], p.calls[round]);
+        auto t1 = clock_type::now();
+        if (!res) {
+          failed.raise(std::move(res.error()));
+          return;
+        }
+        versions[j] = *res;
+        lat.push_back(millis(t1 - t0));
+      }
+      if (!any)
+        return;
+    }
+  });
+  if (failed.raised())
+    return failed.error();
+  return es::bench::summarize(merged(std::move(latencies)), opts.events,
+                              seconds(elapsed));
+}
+
+// -- Output -------------------------------------------------------------------
+
+struct report {
+  const options& opts;
+  summary actor;
+  summary baseline;
+  actor_extra extra;
+  size_t baseline_connections = 0;
+  bool embedded = false;
+};
+
+std::string to_json(const report& r) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  auto num = [&](const char* key, double value) {
+    w.Key(key);
+    w.Double(value);
+  };
+  auto count = [&](const char* key, uint64_t value) {
+    w.Key(key);
+    w.Uint64(value);
+  };
+  w.StartObject();
+  w.Key("scenario");
+  w.String(r.opts.scenario);
+  count("batch", r.opts.batch);
+  count("streams", r.opts.streams);
+  count("events", r.opts.events);
+  count("pool_size", r.opts.pool_size);
+  num("events_per_s", r.actor.events_per_s);
+  num("p50_ms", r.actor.p50_ms);
+  num("p99_ms", r.actor.p99_ms);
+  num("max_ms", r.actor.max_ms);
+  count("calls", r.actor.calls);
+  num("seconds", r.actor.seconds);
+  count("transactions", r.extra.transactions);
+  num("appends_per_transaction",
+      es::bench::ratio(static_cast<double>(r.extra.appends),
+                       static_cast<double>(r.extra.transactions)));
+  num("baseline_events_per_s", r.baseline.events_per_s);
+  num("baseline_p50_ms", r.baseline.p50_ms);
+  num("baseline_p99_ms", r.baseline.p99_ms);
+  num("baseline_max_ms", r.baseline.max_ms);
+  count("baseline_calls", r.baseline.calls);
+  num("baseline_seconds", r.baseline.seconds);
+  count("baseline_connections", r.baseline_connections);
+  num("ratio", es::bench::ratio(r.actor.events_per_s, r.baseline.events_per_s));
+  w.Key("scheduler");
+  w.String(r.opts.scheduler);
+  w.Key("embedded_cluster");
+  w.Bool(r.embedded);
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::string to_table(const report& r) {
+  std::ostringstream out;
+  out << std::fixed;
+  out << "es-bench: scenario " << r.opts.scenario << ", batch " << r.opts.batch
+      << ", streams " << r.opts.streams << ", events " << r.opts.events
+      << ", pool size " << r.opts.pool_size << ", CAF scheduler "
+      << r.opts.scheduler << (r.embedded ? " (embedded cluster, fsync on)" : "")
+      << "\n\n";
+  out << std::left << std::setw(22) << "" << std::right << std::setw(12)
+      << "events/s" << std::setw(10) << "p50 ms" << std::setw(10) << "p99 ms"
+      << std::setw(10) << "max ms" << std::setw(9) << "calls" << std::setw(10)
+      << "seconds"
+      << "\n";
+  auto row = [&](const char* name, const summary& s) {
+    out << std::left << std::setw(22) << name << std::right
+        << std::setprecision(1) << std::setw(12) << s.events_per_s
+        << std::setprecision(2) << std::setw(10) << s.p50_ms << std::setw(10)
+        << s.p99_ms << std::setw(10) << s.max_ms << std::setw(9) << s.calls
+        << std::setprecision(2) << std::setw(10) << s.seconds << "\n";
+  };
+  row("actor (group commit)", r.actor);
+  row("libpq baseline", r.baseline);
+  out << "\nratio (events/s, actor / baseline): " << std::setprecision(2)
+      << es::bench::ratio(r.actor.events_per_s, r.baseline.events_per_s)
+      << "\nactor path: " << r.extra.transactions << " transactions, "
+      << es::bench::ratio(static_cast<double>(r.extra.appends),
+                          static_cast<double>(r.extra.transactions))
+      << " appends per transaction; baseline: " << r.baseline_connections
+      << " connections, one transaction per call\n";
+  return out.str();
+}
+
+// -- Main ---------------------------------------------------------------------
+
+/// A fresh temp dir for an ephemeral cluster, or an error.
+caf::expected<std::filesystem::path> make_temp_dir() {
+  std::string tmpl = "/var/tmp/es-bench-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    return es::make_error(es::ec::invalid_argument,
+                          "cannot create a temp dir under /var/tmp");
+  return std::filesystem::path{tmpl};
+}
+
+int run(const options& opts) {
+  // The embedded cluster (if any) outlives both paths.
+  std::optional<es::storage::embedded_cluster> cluster;
+  std::optional<std::filesystem::path> temp_dir;
+  std::string dsn = opts.dsn;
+  if (dsn.empty()) {
+    es::storage::cluster_options copts;
+    if (opts.data_dir.empty()) {
+      auto dir = make_temp_dir();
+      if (!dir) {
+        std::cerr << "es-bench: " << es::describe(dir.error()) << "\n";
+        return exit_failed;
+      }
+      temp_dir = *dir;
+      copts.data_dir = *dir;
+      copts.ephemeral = true;
+    } else {
+      copts.data_dir = opts.data_dir;
+    }
+    copts.fsync = true;
+    spdlog::info("starting an embedded cluster in {}", copts.data_dir.string());
+    auto started = es::storage::embedded_cluster::start(copts);
+    if (!started) {
+      std::cerr << "es-bench: "
+                << es::describe(in_context(started.error(),
+                                           "cannot start the embedded "
+                                           "cluster"))
+                << "\n";
+      return exit_failed;
+    }
+    cluster.emplace(std::move(*started));
+    dsn = cluster->dsn();
+  }
+  auto cleanup = [&] {
+    if (cluster)
+      if (auto err = cluster->stop())
+        std::cerr << "es-bench: stopping the cluster: " << es::describe(err)
+                  << "\n";
+    if (temp_dir) {
+      std::error_code ignored;
+      std::filesystem::remove_all(*temp_dir, ignored);
+    }
+  };
+  auto fail = [&](const caf::error& err) {
+    std::cerr << "es-bench: " << es::describe(err) << "\n";
+    cleanup();
+    return exit_failed;
+  };
+  auto cat = es::registry::game_catalog();
+  auto tmpl = encode_template(cat);
+  if (!tmpl)
+    return fail(in_context(tmpl.error(), "cannot encode the sample event"));
+  // A run id keeps this run's streams apart from earlier runs' (the random
+  // tail of a UUIDv7).
+  auto run_id = es::to_string(es::uuid::v7()).substr(24);
+  report r{opts, {}, {}, {}, 0, cluster.has_value()};
+  spdlog::info("run {}: actor path", run_id);
+  auto actor = run_actor_path(opts, dsn, run_id, *tmpl, r.extra);
+  if (!actor)
+    return fail(actor.error());
+  r.actor = *actor;
+  spdlog::info("run {}: libpq baseline", run_id);
+  auto baseline =
+      run_baseline(opts, dsn, run_id, *tmpl, r.baseline_connections);
+  if (!baseline)
+    return fail(baseline.error());
+  r.baseline = *baseline;
+  cleanup();
+  if (opts.json)
+    std::cout << to_json(r) << std::endl;
+  else
+    std::cout << to_table(r);
+  return exit_ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options opts;
+  if (auto err = parse(argc, argv, opts)) {
+    std::cerr << "es-bench: " << *err << "\n"
+              << synopsis << "(es-bench --help for details)\n";
+    return exit_usage;
+  }
+  if (opts.help) {
+    std::cout << synopsis << details;
+    return exit_ok;
+  }
+  // Logs go to stderr, so that stdout carries only the result.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("es-bench"));
+  spdlog::set_level(opts.json ? spdlog::level::warn : spdlog::level::info);
+  return run(opts);
+}
