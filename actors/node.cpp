@@ -189,6 +189,18 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
                 [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
+      [=](status_atom, component which) -> caf::actor {
+        auto& st = self->state;
+        switch (which) {
+        case component::registry:
+          return caf::actor_cast<caf::actor>(st.registry);
+        case component::pool:
+          return caf::actor_cast<caf::actor>(st.pool);
+        case component::router:
+          return caf::actor_cast<caf::actor>(st.router);
+        }
+        return {};
+      },
       [=](register_atom, module_set& set) -> caf::result<uint64_t> {
         return self->delegate(self->state.registry, register_atom_v,
                               std::move(set));

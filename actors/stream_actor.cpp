@@ -10,6 +10,34 @@ namespace {
 
 using self_ptr = stream_actor::stateful_pointer<stream_actor_state>;
 
+/// Arms the idle timer unless it is armed: one timer per idle period, not
+/// one per append. When it fires, `on_idle_timer` checks whether the stream
+/// really was idle for the whole `idle_timeout`.
+void arm_idle_timer(self_ptr self) {
+  auto& st = self->state;
+  st.last_activity = std::chrono::steady_clock::now();
+  if (st.idle_timer_armed)
+    return;
+  st.idle_timer_armed = true;
+  self->delayed_send(self, st.idle_timeout, timer_atom_v, uint64_t{0});
+}
+
+/// Reports idleness to the router, or re-arms for the rest of the period.
+void on_idle_timer(self_ptr self) {
+  auto& st = self->state;
+  st.idle_timer_armed = false;
+  if (st.in_flight || !st.waiting.empty() || st.draining)
+    return; // busy: process_next arms the timer again when done
+  auto idle_for = std::chrono::steady_clock::now() - st.last_activity;
+  if (idle_for < st.idle_timeout) {
+    st.idle_timer_armed = true;
+    self->delayed_send(self, st.idle_timeout - idle_for, timer_atom_v,
+                       uint64_t{0});
+    return;
+  }
+  self->send(st.router, idle_atom_v, st.stream, st.received);
+}
+
 /// Takes the next waiting append through the checks and on to the pool.
 void process_next(self_ptr self) {
   auto& st = self->state;
@@ -54,8 +82,7 @@ void process_next(self_ptr self) {
   if (!st.in_flight && st.waiting.empty() && st.draining)
     self->quit(st.exit_reason);
   else if (!st.in_flight && st.waiting.empty())
-    self->delayed_send(self, st.idle_timeout, timer_atom_v,
-                       st.idle_generation);
+    arm_idle_timer(self);
 }
 
 } // namespace
@@ -71,31 +98,31 @@ stream_behavior(stream_actor::stateful_pointer<stream_actor_state> self,
   init.router = std::move(router);
   init.catalog = std::move(catalog);
   init.idle_timeout = idle_timeout;
-  // Stopping (passivation or shutdown): what is queued still goes out.
-  self->set_exit_handler([=](caf::exit_msg& em) {
+  // Stopping (passivation, shutdown, or a router that died): what is
+  // queued still goes out.
+  auto stop = [=](caf::error reason) {
     auto& st = self->state;
     st.draining = true;
-    st.exit_reason = em.reason;
+    st.exit_reason = std::move(reason);
     if (!st.in_flight && st.waiting.empty())
-      self->quit(em.reason);
+      self->quit(st.exit_reason);
+  };
+  self->set_exit_handler([=](caf::exit_msg& em) { stop(em.reason); });
+  self->monitor(init.router);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (dm.source == self->state.router.address())
+      stop(dm.reason);
   });
   return {
       [=](append_atom, append_command& cmd) -> caf::result<append_result> {
         auto& st = self->state;
         ++st.received;
-        ++st.idle_generation;
         auto rp = self->make_response_promise<append_result>();
         st.waiting.push_back({std::move(cmd), rp});
         process_next(self);
         return rp;
       },
-      [=](timer_atom, uint64_t generation) {
-        auto& st = self->state;
-        if (generation != st.idle_generation || st.in_flight
-            || !st.waiting.empty())
-          return;
-        self->send(st.router, idle_atom_v, st.stream, st.received);
-      },
+      [=](timer_atom, uint64_t) { on_idle_timer(self); },
   };
 }
 

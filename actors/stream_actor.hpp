@@ -15,8 +15,9 @@
 // many appends it has handled; the router stops it if none arrived since
 // (actors/stream_router.hpp), so no append is ever lost to passivation.
 //
-// Stopping: on an exit message (passivation, shutdown) it still sends the
-// appends it holds and answers their callers, then quits.
+// Stopping: on an exit message (passivation, shutdown), or when the router
+// it monitors dies, it still sends the appends it holds and answers their
+// callers, then quits.
 //
 // Crashes: it holds nothing that is not in the database (the cache is a
 // lower bound, rebuilt from the next commit), so the router simply spawns
@@ -53,8 +54,9 @@ struct stream_actor_state {
   bool in_flight = false;
   /// Appends received; reported to the router when idle.
   uint64_t received = 0;
-  /// Bumped by every append, so that only the latest idle timer counts.
-  uint64_t idle_generation = 0;
+  /// When the actor last became idle, and whether its idle timer is armed.
+  std::chrono::steady_clock::time_point last_activity;
+  bool idle_timer_armed = false;
   /// Stopping: sends what waits, then quits with `exit_reason`.
   bool draining = false;
   caf::error exit_reason;

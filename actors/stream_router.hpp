@@ -1,7 +1,8 @@
 // The stream router: one stream actor per active stream.
 //
 // The router hands each append to its stream's actor, spawning it on first
-// use. Stream actors are monitored:
+// use. Stream actors are monitored (and monitor the router in turn: when it
+// dies they send what they hold, then stop):
 // - Passivation: a stream actor idle for `stream_idle_timeout` reports how
 //   many appends it has received. If the router has forwarded no more than
 //   that, nothing is in the actor's mailbox, so the router forgets it and

@@ -10,6 +10,7 @@
 #include "registry/catalog.hpp"
 #include "storage/breaker.hpp"
 
+#include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/result.hpp>
@@ -128,6 +129,9 @@ struct router_status {
   uint64_t crashed = 0;
 };
 
+/// The node's components, for the inspector (and tests) to address one.
+enum class component : uint8_t { registry, pool, router };
+
 /// What the node reports: its components' states and its restarts.
 struct node_status {
   pool_status pool;
@@ -197,6 +201,8 @@ using node_actor = caf::typed_actor<
     caf::replies_to<info_atom, std::string>::with<stream_info>,
     // Returns the state of every component.
     caf::replies_to<status_atom>::with<node_status>,
+    // Returns the current actor of one component (inspector, tests).
+    caf::replies_to<status_atom, component>::with<caf::actor>,
     // Registers event modules or a mode plugin (through the registry).
     caf::replies_to<register_atom, module_set>::with<uint64_t>,
     caf::replies_to<register_atom, mode_plugin>::with<uint64_t>>;
@@ -214,6 +220,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::read_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::pool_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::router_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::node_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::component)
 
 // Type IDs of every message type above (CAF_ENABLE_TYPE_ID_CHECKS is on).
 CAF_BEGIN_TYPE_ID_BLOCK(es_messages, caf::id_block::es::end)
@@ -232,5 +239,6 @@ CAF_ADD_TYPE_ID(es_messages, (es::module_set))
 CAF_ADD_TYPE_ID(es_messages, (es::mode_plugin))
 CAF_ADD_TYPE_ID(es_messages, (es::registry::catalog_ptr))
 CAF_ADD_TYPE_ID(es_messages, (es::stream_actor))
+CAF_ADD_TYPE_ID(es_messages, (es::component))
 
 CAF_END_TYPE_ID_BLOCK(es_messages)

@@ -282,6 +282,47 @@ BOOST_AUTO_TEST_CASE(stopping_flushes_queued_appends) {
   BOOST_TEST(ok > 0);
 }
 
+BOOST_AUTO_TEST_CASE(the_node_restarts_components_and_escalates) {
+  auto opts = test_options();
+  opts.max_restarts = 2;
+  opts.restart_window = 60s;
+  auto s = start_store(opts);
+  caf::scoped_actor self{sys};
+  auto kill = [&](component which) {
+    caf::actor victim;
+    self->request(s.node(), 5s, status_atom_v, which)
+        .receive([&](caf::actor& a) { victim = a; },
+                 [&](caf::error& err) { BOOST_FAIL(describe(err)); });
+    BOOST_REQUIRE(victim);
+    self->send_exit(victim, caf::exit_reason::kill);
+  };
+  auto appends_work = [&] {
+    return static_cast<bool>(s.append(unique_stream("restart"),
+                                      expected_version::no_stream(),
+                                      joined_events(*cat, 1)));
+  };
+  // The pool dies: the node restarts it (and the router after it).
+  kill(component::pool);
+  BOOST_TEST(eventually([&] {
+    auto st = s.status();
+    return st && st->restarts == 1 && appends_work();
+  }));
+  // The router dies: restarted too; other components keep running.
+  kill(component::router);
+  BOOST_TEST(eventually([&] {
+    auto st = s.status();
+    return st && st->restarts == 2 && appends_work();
+  }));
+  // One crash more than max_restarts within the window: the node stops.
+  self->monitor(s.node());
+  kill(component::registry);
+  bool down = false;
+  self->receive([&](caf::down_msg& dm) { down = dm.source == s.node().address(); },
+                caf::after(std::chrono::seconds{30}) >> [] {});
+  BOOST_TEST(down);
+  BOOST_TEST(!appends_work());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(router, runtime_fixture)
@@ -291,6 +332,20 @@ BOOST_AUTO_TEST_CASE(a_crashed_stream_actor_is_replaced_and_others_carry_on) {
   auto source = std::make_shared<registry::catalog_source>(cat);
   auto pool = sys.spawn(connection_supervisor, opts);
   auto router = sys.spawn(stream_router, pool, source, 60'000ms);
+  // Stops both even when a check below ends the test early; otherwise the
+  // actor system would wait for them forever.
+  struct stopper {
+    caf::actor_system& sys;
+    std::vector<caf::actor> actors;
+    ~stopper() {
+      caf::scoped_actor self{sys};
+      for (auto& a : actors) {
+        self->send_exit(a, caf::exit_reason::user_shutdown);
+        self->wait_for(a);
+      }
+    }
+  } guard{sys, {caf::actor_cast<caf::actor>(router),
+                caf::actor_cast<caf::actor>(pool)}};
   caf::scoped_actor self{sys};
   auto a = unique_stream("crash-a");
   auto b = unique_stream("crash-b");
@@ -326,10 +381,6 @@ BOOST_AUTO_TEST_CASE(a_crashed_stream_actor_is_replaced_and_others_carry_on) {
   auto other = append(b, expected_version::exact(1));
   BOOST_REQUIRE_MESSAGE(other, error_of(other));
   BOOST_TEST(stored(a).size() == 2u);
-  self->send_exit(router, caf::exit_reason::user_shutdown);
-  self->wait_for(router);
-  self->send_exit(pool, caf::exit_reason::user_shutdown);
-  self->wait_for(pool);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
