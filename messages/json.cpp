@@ -37,62 +37,115 @@ constexpr unsigned parse_flags = rapidjson::kParseFullPrecisionFlag |
 
 using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-/// True when `x` can go between quotes as it is: no control characters, no
-/// quote, no backslash (UTF-8 is checked separately).
-bool plain(std::string_view x) noexcept {
-  for (unsigned char c : x)
-    if (c < 0x20 || c == '"' || c == '\\')
-      return false;
-  return true;
-}
-
-/// RapidJSON's writer plus a copy-through path for strings that need no
-/// escaping (field names, ids, most text), which RapidJSON would otherwise
-/// push through its escaper and transcoder one character at a time.
-class event_writer : public json_writer {
-public:
-  using json_writer::json_writer;
-
-  /// Precondition: `plain(x)`, valid UTF-8.
-  bool plain_key(std::string_view x) {
-    Prefix(rapidjson::kStringType);
-    copy_quoted(x);
-    return true;
-  }
-
-  /// Precondition: `plain(x)`, valid UTF-8.
-  bool plain_string(std::string_view x) {
-    Prefix(rapidjson::kStringType);
-    copy_quoted(x);
-    if (level_stack_.Empty()) // a top-level string ends the document
-      os_->Flush();
-    return true;
-  }
-
-private:
-  void copy_quoted(std::string_view x) {
-    auto* out = os_->Push(x.size() + 2);
-    out[0] = '"';
-    std::memcpy(out + 1, x.data(), x.size());
-    out[x.size() + 1] = '"';
-  }
-};
-
 constexpr size_t npos = std::string_view::npos;
 
+// -- string scanning
+// -----------------------------------------------------------
+
+/// `b` in every byte of a 64-bit word.
+constexpr uint64_t bytes_of(unsigned char b) noexcept {
+  return 0x0101010101010101ull * b;
+}
+
+constexpr uint64_t high_bits = bytes_of(0x80);
+
+/// Loads eight bytes from `p` (any alignment).
+uint64_t load8(const unsigned char* p) noexcept {
+  uint64_t word;
+  std::memcpy(&word, p, 8);
+  return word;
+}
+
+/// Nonzero when some byte of `word` is below `n` (n <= 0x80). The classic
+/// SWAR test: exact as a yes/no answer, though not for telling which byte.
+constexpr uint64_t any_byte_below(uint64_t word, unsigned char n) noexcept {
+  return (word - bytes_of(n)) & ~word & high_bits;
+}
+
+/// Nonzero when some byte of `word` equals `b`.
+constexpr uint64_t any_byte_is(uint64_t word, unsigned char b) noexcept {
+  return any_byte_below(word ^ bytes_of(b), 1);
+}
+
+/// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs,
+/// surrogates or values above U+10FFFF) that starts at `p`, which has `n`
+/// bytes left and a lead byte of 0x80 or above; 0 if it is ill-formed.
+size_t utf8_sequence_length(const unsigned char* p, size_t n) noexcept {
+  unsigned c = p[0];
+  size_t len = 0;
+  unsigned lo = 0x80;
+  unsigned hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0)
+      lo = 0xA0;
+    else if (c == 0xED)
+      hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0)
+      lo = 0x90;
+    else if (c == 0xF4)
+      hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (n < len || p[1] < lo || p[1] > hi)
+    return 0;
+  for (size_t k = 2; k < len; ++k)
+    if ((p[k] & 0xC0) != 0x80)
+      return 0;
+  return len;
+}
+
 /// Returns the offset of the first byte that does not start a well-formed
-/// UTF-8 sequence (RFC 3629: no overlongs, surrogates or values above
-/// U+10FFFF), or npos.
+/// UTF-8 sequence, or npos.
 size_t invalid_utf8_at(std::string_view s) noexcept {
   auto p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size();
   size_t i = 0;
   while (i < n) {
     // ASCII fast path: eight bytes at a time.
+    while (n - i >= 8 && (load8(p + i) & high_bits) == 0)
+      i += 8;
+    if (i >= n)
+      break;
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    auto len = utf8_sequence_length(p + i, n - i);
+    if (len == 0)
+      return i;
+    i += len;
+  }
+  return npos;
+}
+
+/// What the writer needs to know about a string before quoting it.
+struct string_scan {
+  /// Offset of the first byte of ill-formed UTF-8, or npos.
+  size_t invalid_at = npos;
+  /// Whether it has a control character, a quote or a backslash, which
+  /// RapidJSON's escaper must handle. Otherwise the bytes go out as they are.
+  bool needs_escape = false;
+};
+
+/// Validates UTF-8 and looks for characters that need escaping in one pass.
+/// Words of eight plain ASCII bytes are skipped at once; a word with
+/// anything else is handled byte by byte.
+string_scan scan_string(std::string_view s) noexcept {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size();
+  string_scan result;
+  size_t i = 0;
+  while (i < n) {
     while (n - i >= 8) {
-      uint64_t word;
-      std::memcpy(&word, p + i, 8);
-      if ((word & 0x8080808080808080ull) != 0)
+      auto word = load8(p + i);
+      if ((word & high_bits) != 0 || any_byte_below(word, 0x20) != 0 ||
+          any_byte_is(word, '"') != 0 || any_byte_is(word, '\\') != 0)
         break;
       i += 8;
     }
@@ -100,38 +153,104 @@ size_t invalid_utf8_at(std::string_view s) noexcept {
       break;
     unsigned c = p[i];
     if (c < 0x80) {
+      if (c < 0x20 || c == '"' || c == '\\')
+        result.needs_escape = true;
       ++i;
       continue;
     }
-    size_t len = 0;
-    unsigned lo = 0x80;
-    unsigned hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0)
-        lo = 0xA0;
-      else if (c == 0xED)
-        hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0)
-        lo = 0x90;
-      else if (c == 0xF4)
-        hi = 0x8F;
-    } else {
-      return i;
+    auto len = utf8_sequence_length(p + i, n - i);
+    if (len == 0) {
+      result.invalid_at = i;
+      break;
     }
-    if (n - i < len || p[i + 1] < lo || p[i + 1] > hi)
-      return i;
-    for (size_t k = 2; k < len; ++k)
-      if ((p[i + k] & 0xC0) != 0x80)
-        return i;
     i += len;
   }
-  return npos;
+  return result;
 }
+
+/// RapidJSON's writer with its own string output: strings that need no
+/// escaping (field names, ids, most text) are copied through, others are
+/// escaped here. RapidJSON would push every string through its escaper and
+/// transcoder one character at a time, and its SSE2 escaper (1.1.0) lets the
+/// control characters 0x1A-0x1F through unescaped in strings of 16 bytes or
+/// more, which makes the output invalid JSON.
+class event_writer : public json_writer {
+public:
+  using json_writer::json_writer;
+
+  /// Writes an object key. Precondition: valid UTF-8; `escape` as found by
+  /// `scan_string`.
+  bool quoted_key(std::string_view x, bool escape) {
+    Prefix(rapidjson::kStringType);
+    quote(x, escape);
+    return true;
+  }
+
+  /// Writes a string value. Precondition as for `quoted_key`.
+  bool quoted_string(std::string_view x, bool escape) {
+    Prefix(rapidjson::kStringType);
+    quote(x, escape);
+    if (level_stack_.Empty()) // a top-level string ends the document
+      os_->Flush();
+    return true;
+  }
+
+private:
+  void quote(std::string_view x, bool escape) {
+    if (!escape) {
+      auto* out = os_->Push(x.size() + 2);
+      out[0] = '"';
+      std::memcpy(out + 1, x.data(), x.size());
+      out[x.size() + 1] = '"';
+      return;
+    }
+    // The same escapes as RapidJSON's writer: short forms where JSON has
+    // them, "\u00XX" (uppercase) for other control characters. Reserve for
+    // the worst case, every byte a "\u00XX", and give back the rest.
+    static constexpr char hex[] = "0123456789ABCDEF";
+    const size_t reserved = x.size() * 6 + 2;
+    auto* const begin = os_->Push(reserved);
+    auto* out = begin;
+    *out++ = '"';
+    for (char ch : x) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        *out++ = ch;
+        continue;
+      }
+      *out++ = '\\';
+      switch (c) {
+      case '"':
+      case '\\':
+        *out++ = ch;
+        break;
+      case '\b':
+        *out++ = 'b';
+        break;
+      case '\f':
+        *out++ = 'f';
+        break;
+      case '\n':
+        *out++ = 'n';
+        break;
+      case '\r':
+        *out++ = 'r';
+        break;
+      case '\t':
+        *out++ = 't';
+        break;
+      default:
+        *out++ = 'u';
+        *out++ = '0';
+        *out++ = '0';
+        *out++ = hex[c >> 4];
+        *out++ = hex[c & 0xF];
+      }
+    }
+    *out++ = '"';
+    os_->Pop(reserved - static_cast<size_t>(out - begin));
+  }
+};
 
 // -- JSON pointers
 // -------------------------------------------------------------
@@ -402,14 +521,13 @@ bool writer::end_array() {
 }
 
 bool writer::key(std::string_view k) {
-  if (auto pos = invalid_utf8_at(k); pos != npos)
-    return fail("invalid UTF-8 in key at byte " + std::to_string(pos));
+  auto scan = scan_string(k);
+  if (scan.invalid_at != npos)
+    return fail("invalid UTF-8 in key at byte " +
+                std::to_string(scan.invalid_at));
   if (k.size() > std::numeric_limits<SizeType>::max())
     return fail("key too long");
-  if (plain(k))
-    impl_->out.plain_key(k);
-  else
-    impl_->out.Key(k.data(), static_cast<SizeType>(k.size()));
+  impl_->out.quoted_key(k, scan.needs_escape);
   impl_->path.push_back(segment{k, 0, false});
   return true;
 }
@@ -447,19 +565,18 @@ bool writer::write(double x) {
 }
 
 bool writer::write(std::string_view x) {
-  if (auto pos = invalid_utf8_at(x); pos != npos)
-    return fail("invalid UTF-8 at byte " + std::to_string(pos));
+  auto scan = scan_string(x);
+  if (scan.invalid_at != npos)
+    return fail("invalid UTF-8 at byte " + std::to_string(scan.invalid_at));
   if (x.size() > std::numeric_limits<SizeType>::max())
     return fail("string too long");
-  if (plain(x))
-    return impl_->out.plain_string(x);
-  return impl_->out.String(x.data(), static_cast<SizeType>(x.size()));
+  return impl_->out.quoted_string(x, scan.needs_escape);
 }
 
 bool writer::write(const uuid& x) {
   char str[36];
   to_chars(x, str);
-  return impl_->out.plain_string({str, 36});
+  return impl_->out.quoted_string({str, 36}, false);
 }
 
 bool writer::write(timestamp x) {
@@ -467,7 +584,7 @@ bool writer::write(timestamp x) {
     return fail("timestamp outside years 0001-9999");
   char str[iso8601_size];
   to_iso8601(x, str);
-  return impl_->out.plain_string({str, iso8601_size});
+  return impl_->out.quoted_string({str, iso8601_size}, false);
 }
 
 bool writer::write(const raw& x) {

@@ -355,6 +355,71 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_is_not_decoded) {
              "decode_failed: invalid JSON at offset 3: NUL byte in input");
 }
 
+// The writer scans strings eight bytes at a time and falls back to single
+// bytes around anything special: put each kind of byte at every offset of
+// strings spanning up to three words, alone and next to each other.
+BOOST_AUTO_TEST_CASE(special_bytes_at_every_offset) {
+  struct sample {
+    std::string raw;
+    std::string escaped;
+  };
+  const std::vector<sample> samples = {
+      {"\"", "\\\""},
+      {"\\", "\\\\"},
+      {"\n", "\\n"},
+      {"\x01", "\\u0001"},
+      {"\x1f", "\\u001F"},        // RapidJSON 1.1.0 left 0x1A-0x1F unescaped
+      {" !#[]\x7f", " !#[]\x7f"}, // neighbours of the special bytes
+      {"\xC3\xA9", "\xC3\xA9"},
+      {"\xE2\x82\xAC", "\xE2\x82\xAC"},
+      {"\xF0\x9D\x84\x9E", "\xF0\x9D\x84\x9E"},
+      {"\"\xC3\xA9\\", "\\\"\xC3\xA9\\\\"},
+      {"\xE2\x82\xAC\t", "\xE2\x82\xAC\\t"},
+  };
+  for (size_t len = 0; len <= 20; ++len) {
+    for (size_t pos = 0; pos <= len; ++pos) {
+      for (const auto& x : samples) {
+        auto head = std::string(pos, 'a');
+        auto tail = std::string(len - pos, 'b');
+        auto s = head + x.raw + tail;
+        auto quoted = "\"" + head + x.escaped + tail + "\"";
+        BOOST_TEST(round_trip(s, quoted) == s);
+        str_int_map m{{s, 1}};
+        BOOST_TEST(round_trip(m, "{" + quoted + ":1}") == m);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_at_every_offset) {
+  const std::vector<std::string> samples = {
+      "\xFF",             // never valid
+      "\x80",             // continuation without a lead byte
+      "\xC3",             // truncated two-byte sequence
+      "\xE2\x82",         // truncated three-byte sequence
+      "\xED\xA0\x80",     // surrogate
+      "\xF4\x90\x80\x80", // above U+10FFFF
+  };
+  for (size_t len = 0; len <= 20; ++len) {
+    for (size_t pos = 0; pos <= len; ++pos) {
+      for (const auto& bad : samples) {
+        auto s = std::string(pos, 'a') + bad + std::string(len - pos, 'b');
+        auto at = std::to_string(pos);
+        BOOST_TEST(encode_error(s) ==
+                   "invalid_event: invalid UTF-8 at byte " + at);
+        BOOST_TEST(encode_error(str_int_map{{s, 1}}) ==
+                   "invalid_event: invalid UTF-8 in key at byte " + at);
+        // An escape earlier in the string does not end the check.
+        if (pos > 0) {
+          s[0] = '"';
+          BOOST_TEST(encode_error(s) ==
+                     "invalid_event: invalid UTF-8 at byte " + at);
+        }
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(type_mismatch) {
   BOOST_TEST(decode_error<std::string>("5") ==
              "decode_failed: expected string, found number");
