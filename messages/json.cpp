@@ -603,10 +603,64 @@ bool writer::write(const raw& x) {
 // -- reader
 // --------------------------------------------------------------------
 
+/// What `reader::find` knows about the keys of an object.
+enum class key_check : uint8_t {
+  /// Not looked at yet (and never, unless the object is a struct).
+  unchecked,
+  /// All keys differ: a lookup may stop at the first hit.
+  unique,
+  /// Some key occurs twice, or the object is too large to check up front:
+  /// every lookup scans all members and fails if its key occurs twice.
+  scan_all,
+};
+
+/// Objects with at most this many members are checked for duplicate keys
+/// once, pairwise, on the first lookup. Larger ones would make that check
+/// expensive (and hostile input could make it quadratic), so they keep the
+/// scan per lookup, which costs members times declared fields.
+constexpr SizeType max_checked_members = 32;
+
 struct reader_frame {
   const rapidjson::Value* value;
   segment seg;
+  /// For objects: what `find` found out about the keys.
+  key_check keys = key_check::unchecked;
+  /// For objects with unique keys: where `find` looks first, just after its
+  /// last hit. Fields are usually stored in the order `fields` asks for
+  /// them, so each lookup then takes one comparison.
+  SizeType next_member = 0;
 };
+
+std::string_view name_of(const rapidjson::Value::Member& m) noexcept {
+  return {m.name.GetString(), m.name.GetStringLength()};
+}
+
+/// Whether the keys of `object` are all different (`unique`) or not known
+/// to be (`scan_all`). Enters the keys into a small open-addressing hash
+/// table (linear probing, at most half full) and compares keys only where
+/// they collide.
+key_check check_keys(const rapidjson::Value& object) noexcept {
+  auto n = object.MemberCount();
+  if (n > max_checked_members)
+    return key_check::scan_all;
+  constexpr SizeType slots = 2 * max_checked_members; // a power of two
+  uint8_t table[slots] = {}; // member index + 1, or 0 for a free slot
+  auto members = object.MemberBegin();
+  for (SizeType i = 0; i < n; ++i) {
+    auto name = name_of(members[i]);
+    // Length, first and last byte: enough to tell field names apart.
+    uint64_t hash = name.size();
+    if (!name.empty())
+      hash ^= static_cast<unsigned char>(name.front()) << 8 |
+              static_cast<unsigned char>(name.back()) << 16;
+    auto slot = static_cast<SizeType>((hash * 0x9E3779B97F4A7C15ull) >> 58);
+    for (; table[slot] != 0; slot = (slot + 1) % slots)
+      if (name_of(members[table[slot] - 1]) == name)
+        return key_check::scan_all;
+    table[slot] = static_cast<uint8_t>(i + 1);
+  }
+  return key_check::unique;
+}
 
 struct reader_impl {
   std::vector<reader_frame> stack;
@@ -761,17 +815,40 @@ void reader::enter(size_t index) {
 }
 
 bool reader::find(std::string_view key, bool& found) {
-  const auto& v = impl_->cur();
+  auto& frame = impl_->stack.back();
+  const auto& v = *frame.value;
+  auto members = v.MemberBegin();
+  auto n = v.MemberCount();
+  if (frame.keys == key_check::unchecked)
+    frame.keys = check_keys(v);
+  found = false;
+  if (frame.keys == key_check::unique) {
+    // Look from just after the last hit and wrap around.
+    auto i = frame.next_member;
+    for (SizeType k = 0; k < n; ++k, ++i) {
+      if (i == n)
+        i = 0;
+      if (name_of(members[i]) == key) {
+        frame.next_member = i + 1;
+        found = true;
+        // Invalidates `frame`.
+        impl_->stack.push_back(
+            reader_frame{&members[i].value, segment{key, 0, false}});
+        return true;
+      }
+    }
+    return true;
+  }
   const rapidjson::Value* hit = nullptr;
-  for (auto i = v.MemberBegin(); i != v.MemberEnd(); ++i) {
-    std::string_view name{i->name.GetString(), i->name.GetStringLength()};
-    if (name != key)
+  for (SizeType i = 0; i < n; ++i) {
+    if (name_of(members[i]) != key)
       continue;
     if (hit != nullptr) {
-      impl_->stack.push_back(reader_frame{&i->value, segment{key, 0, false}});
+      impl_->stack.push_back(
+          reader_frame{&members[i].value, segment{key, 0, false}});
       return fail("duplicate key");
     }
-    hit = &i->value;
+    hit = &members[i].value;
   }
   found = hit != nullptr;
   if (found)

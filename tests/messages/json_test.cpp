@@ -595,6 +595,39 @@ BOOST_AUTO_TEST_CASE(unknown_keys_are_ignored_and_order_is_free) {
   BOOST_TEST(!p.side.has_value());
 }
 
+// Objects of up to 32 members are checked for duplicate keys once, larger
+// ones on every lookup: the results must not differ.
+BOOST_AUTO_TEST_CASE(duplicate_keys_in_small_and_large_objects) {
+  for (size_t fill : {0, 26, 27, 28, 29, 30, 40}) {
+    BOOST_TEST_CONTEXT("with " << fill << " unknown keys") {
+      std::string head = "{";
+      for (size_t i = 0; i < fill; ++i)
+        head += "\"k" + std::to_string(i) + "\":0,";
+      // Any order; lookups wrap around past the end.
+      auto p = dec<game::player>(head + "\"team\":\"blue\",\"score\":2,"
+                                        "\"name\":\"x\"}");
+      BOOST_TEST(p.name == "x");
+      BOOST_TEST(p.score == 2);
+      BOOST_TEST((p.side == game::team::blue));
+      p = dec<game::player>(head + "\"score\":3,\"name\":\"y\"}");
+      BOOST_TEST(p.name == "y");
+      BOOST_TEST(!p.side.has_value());
+      // A duplicate unknown key is ignored like any unknown key...
+      p = dec<game::player>(head + "\"x\":1,\"name\":\"a\",\"x\":2,"
+                                   "\"score\":1}");
+      BOOST_TEST(p.name == "a");
+      // ... a duplicate declared key is not, wherever it is.
+      BOOST_TEST(decode_error<game::player>(
+                     head + "\"score\":1,\"name\":\"a\",\"name\":\"b\"}") ==
+                 "decode_failed: /name: duplicate key");
+      BOOST_TEST(decode_error<game::player>(
+                     head + "\"name\":\"a\",\"score\":1,\"x\":1,"
+                            "\"team\":\"red\",\"x\":2,\"score\":1}") ==
+                 "decode_failed: /score: duplicate key");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(pointer_of_first_bad_field) {
   const std::string head =
       "{\"id\":\"0190b5a4-7c1e-7a3b-8f00-1234567890ab\","
