@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
-#include <optional>
+#include <memory>
 
 namespace es::json {
 
@@ -252,6 +252,56 @@ private:
   }
 };
 
+// -- per-thread state
+// ----------------------------------------------------------
+
+/// Lends this thread's `T` to one user at a time, so that its buffers are
+/// allocated once per thread instead of once per call. A nested user on the
+/// same thread (say, a `fields` that itself encodes something) gets a fresh
+/// `T` from the heap instead.
+template<class T>
+class per_thread {
+public:
+  per_thread() {
+    if (in_use()) {
+      fresh_ = std::make_unique<T>();
+      ptr_ = fresh_.get();
+    } else {
+      in_use() = true;
+      ptr_ = &shared();
+    }
+  }
+
+  ~per_thread() {
+    if (!fresh_)
+      in_use() = false;
+  }
+
+  per_thread(const per_thread&) = delete;
+  per_thread& operator=(const per_thread&) = delete;
+
+  T& operator*() const noexcept { return *ptr_; }
+  T* operator->() const noexcept { return ptr_; }
+
+private:
+  static T& shared() {
+    thread_local T x;
+    return x;
+  }
+
+  static bool& in_use() noexcept {
+    thread_local bool x = false;
+    return x;
+  }
+
+  std::unique_ptr<T> fresh_;
+  T* ptr_;
+};
+
+/// Buffers that grow beyond this are freed after use rather than kept for
+/// the thread's next call.
+constexpr size_t max_kept_buffer = 64 * 1024;
+
 // -- JSON pointers
 // -------------------------------------------------------------
 
@@ -384,8 +434,8 @@ std::string parse_into(std::string_view text, Handler& handler,
   checked.check_escapes = text.find("\\u") != npos;
   guard<Handler> g{handler, checked};
   rapidjson::InsituStringStream is{scratch.data()};
-  rapidjson::Reader reader;
-  rapidjson::ParseResult res = reader.Parse<parse_flags>(is, g);
+  per_thread<rapidjson::Reader> reader; // keeps its parse stack
+  rapidjson::ParseResult res = reader->Parse<parse_flags>(is, g);
   if (res)
     return {};
   if (res.Code() == rapidjson::kParseErrorTermination && !g.problem().empty())
@@ -471,16 +521,24 @@ std::string quoted(std::string_view x) {
 // --------------------------------------------------------------------
 
 struct writer_impl {
-  explicit writer_impl(size_t limit)
-      : buf(nullptr, 1024), out(buf), max_depth(limit) {
-    path.reserve(8);
+  writer_impl() : buf(nullptr, 1024), out(buf) { path.reserve(8); }
+
+  /// Prepares for a new document; keeps the buffers.
+  void reset(size_t limit) {
+    buf.Clear();
+    out.Reset(buf);
+    path.clear();
+    depth = 0;
+    max_depth = limit;
+    failed = false;
+    error.clear();
   }
 
   rapidjson::StringBuffer buf;
   event_writer out;
   std::vector<segment> path;
   size_t depth = 0;
-  size_t max_depth;
+  size_t max_depth = default_max_depth;
   bool failed = false;
   std::string error;
 };
@@ -873,72 +931,73 @@ void reader::leave() {
 caf::expected<std::string> run_encoder(encode_fn fn, const void* obj,
                                        size_t max_depth) {
   try {
-    writer_impl st{max_depth};
-    writer w{st};
+    per_thread<writer_impl> st;
+    st->reset(max_depth);
+    writer w{*st};
     if (!fn(w, obj))
       return make_error(ec::invalid_event,
-                        st.failed ? st.error : "cannot encode value");
-    return std::string{st.buf.GetString(), st.buf.GetSize()};
+                        st->failed ? st->error : "cannot encode value");
+    std::string result{st->buf.GetString(), st->buf.GetSize()};
+    if (result.size() > max_kept_buffer) {
+      st->buf.Clear();
+      st->buf.ShrinkToFit();
+    }
+    return result;
   } catch (const std::exception& e) {
     return make_error(ec::invalid_event,
                       std::string{"cannot encode value: "} + e.what());
   }
 }
 
+/// What a decode needs besides the input. Most events fit in a few
+/// kilobytes: the document is built in `values` and `stack`, sparing the
+/// allocator (RapidJSON's pool otherwise mallocs 64 KiB per document).
+struct decoder_buffers {
+  char values[16 * 1024];
+  char stack[4 * 1024];
+  /// The in-situ copy of the input that the document's strings point into.
+  std::string text;
+  reader_impl reader;
+};
+
+/// Parses `text` into a document in `buffers` and runs `fn` on it.
+caf::error decode_with(decoder_buffers& buffers, std::string_view text,
+                       decode_fn fn, void* obj, size_t max_depth) {
+  guard_config cfg;
+  cfg.max_depth = max_depth;
+  using pool = rapidjson::MemoryPoolAllocator<>;
+  pool value_alloc{buffers.values, sizeof buffers.values};
+  pool stack_alloc{buffers.stack, sizeof buffers.stack};
+  using document = rapidjson::GenericDocument<rapidjson::UTF8<>, pool, pool>;
+  document doc{&value_alloc, 1024, &stack_alloc};
+  std::string problem;
+  auto generate = [&](document& handler) {
+    problem = parse_into(text, handler, cfg, buffers.text);
+    return problem.empty();
+  };
+  doc.Populate(generate);
+  if (!problem.empty())
+    return make_error(ec::decode_failed, std::move(problem));
+  auto& st = buffers.reader;
+  st.stack.clear();
+  st.failed = false;
+  st.error.clear();
+  st.stack.push_back(reader_frame{&doc, segment{}});
+  reader r{st};
+  if (!fn(r, obj))
+    return make_error(ec::decode_failed,
+                      st.failed ? st.error : "cannot decode value");
+  return caf::none;
+}
+
 caf::error run_decoder(std::string_view text, decode_fn fn, void* obj,
                        size_t max_depth) {
   try {
-    guard_config cfg;
-    cfg.max_depth = max_depth;
-    // Most events fit in a few kilobytes: parse into per-thread buffers and
-    // spare the allocator (RapidJSON's pool otherwise mallocs 64 KiB per
-    // document). A nested decode on the same thread uses the heap.
-    thread_local char value_buffer[16 * 1024];
-    thread_local char stack_buffer[4 * 1024];
-    thread_local std::string text_buffer;
-    thread_local bool buffers_in_use = false;
-    std::string own_text;
-    bool use_buffers = !buffers_in_use;
-    struct release_guard {
-      bool& flag;
-      bool owned;
-      ~release_guard() {
-        if (owned)
-          flag = false;
-      }
-    } release{buffers_in_use, use_buffers};
-    buffers_in_use = true;
-    // RapidJSON's pool takes a user buffer or none (then it mallocs); a
-    // null buffer with size 0 is not "none" for it.
-    using pool = rapidjson::MemoryPoolAllocator<>;
-    std::optional<pool> value_alloc;
-    std::optional<pool> stack_alloc;
-    if (use_buffers) {
-      value_alloc.emplace(value_buffer, sizeof value_buffer);
-      stack_alloc.emplace(stack_buffer, sizeof stack_buffer);
-    } else {
-      value_alloc.emplace();
-      stack_alloc.emplace();
-    }
-    using document = rapidjson::GenericDocument<rapidjson::UTF8<>, pool, pool>;
-    document doc{&*value_alloc, 1024, &*stack_alloc};
-    std::string problem;
-    auto generate = [&](document& handler) {
-      problem =
-          parse_into(text, handler, cfg, use_buffers ? text_buffer : own_text);
-      return problem.empty();
-    };
-    doc.Populate(generate);
-    if (!problem.empty())
-      return make_error(ec::decode_failed, std::move(problem));
-    reader_impl st;
-    st.stack.reserve(8);
-    st.stack.push_back(reader_frame{&doc, segment{}});
-    reader r{st};
-    if (!fn(r, obj))
-      return make_error(ec::decode_failed,
-                        st.failed ? st.error : "cannot decode value");
-    return caf::none;
+    per_thread<decoder_buffers> buffers;
+    auto err = decode_with(*buffers, text, fn, obj, max_depth);
+    if (buffers->text.capacity() > max_kept_buffer)
+      std::string{}.swap(buffers->text);
+    return err;
   } catch (const std::exception& e) {
     return make_error(ec::decode_failed,
                       std::string{"cannot decode value: "} + e.what());

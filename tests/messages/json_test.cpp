@@ -105,6 +105,24 @@ bool fields(F& f, stamped& x) {
   return f("at", x.at);
 }
 
+// Runs a decode and an encode of its own in the middle of the outer call
+// (json.cpp lends each thread's buffers to one call at a time).
+struct nested {
+  std::string text; // a player as JSON
+  int32_t score = 0;
+};
+
+template<class F>
+bool fields(F& f, nested& x) {
+  if (!f("text", x.text))
+    return false;
+  auto inner = json::decode<player>(x.text);
+  if (!inner)
+    return false;
+  auto again = json::encode(*inner);
+  return again && *again == x.text && f("score", x.score);
+}
+
 } // namespace game
 
 namespace {
@@ -768,6 +786,37 @@ BOOST_AUTO_TEST_CASE(bad_raw_values_are_not_encoded) {
              "invalid_event: /payload: raw value: nesting depth exceeds 2 "
              "at offset 1");
   BOOST_TEST(enc(json::raw{"[[1]]"}) == "[[1]]");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(json_buffers)
+
+BOOST_AUTO_TEST_CASE(nested_calls_do_not_share_buffers) {
+  game::nested x{"{\"name\":\"a\",\"score\":1}", 7};
+  auto back =
+      round_trip(x, "{\"text\":\"{\\\"name\\\":\\\"a\\\",\\\"score\\\":1}"
+                    "\",\"score\":7}");
+  BOOST_TEST(back.text == x.text);
+  BOOST_TEST(back.score == 7);
+}
+
+BOOST_AUTO_TEST_CASE(failures_leave_nothing_behind) {
+  BOOST_TEST(encode_error(game::scalar{std::nan("")}) ==
+             "invalid_event: /d: cannot encode NaN");
+  BOOST_TEST(enc(game::scalar{1}) == "{\"d\":1.0}");
+  BOOST_TEST(decode_error<game::scalar>("{\"d\":\"x\"}") ==
+             "decode_failed: /d: expected number, found string");
+  BOOST_TEST(dec<game::scalar>("{\"d\":2}").d == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(large_documents_then_small_ones) {
+  // Larger than the buffers a thread keeps between calls.
+  std::vector<std::string> big(100, std::string(1000, 'x'));
+  auto text = enc(big);
+  BOOST_TEST(text.size() > 64u * 1024u);
+  BOOST_TEST(dec<std::vector<std::string>>(text) == big);
+  BOOST_TEST(round_trip(game::scalar{3}, "{\"d\":3.0}").d == 3.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
