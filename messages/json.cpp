@@ -16,6 +16,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -128,43 +129,76 @@ size_t invalid_utf8_at(std::string_view s) noexcept {
 struct string_scan {
   /// Offset of the first byte of ill-formed UTF-8, or npos.
   size_t invalid_at = npos;
-  /// Whether it has a control character, a quote or a backslash, which
-  /// RapidJSON's escaper must handle. Otherwise the bytes go out as they are.
+  /// Whether it has a control character, a quote or a backslash, which must
+  /// be escaped. Otherwise the bytes go out as they are.
   bool needs_escape = false;
 };
+
+/// Whether all eight bytes of `word` are ASCII that needs no escaping.
+constexpr bool plain_word(uint64_t word) noexcept {
+  return ((word & high_bits) | any_byte_below(word, 0x20) |
+          any_byte_is(word, '"') | any_byte_is(word, '\\')) == 0;
+}
+
+/// How `scan_string` treats a byte.
+enum class byte_kind : uint8_t {
+  plain,  // ASCII that goes out as it is
+  escape, // a control character, '"' or '\\'
+  multi,  // part of a multi-byte UTF-8 sequence, or not UTF-8 at all
+};
+
+constexpr std::array<byte_kind, 256> byte_kinds = [] {
+  std::array<byte_kind, 256> kinds{};
+  for (size_t c = 0; c < 256; ++c)
+    kinds[c] = c >= 0x80                           ? byte_kind::multi
+               : c < 0x20 || c == '"' || c == '\\' ? byte_kind::escape
+                                                   : byte_kind::plain;
+  return kinds;
+}();
 
 /// Validates UTF-8 and looks for characters that need escaping in one pass.
 /// Words of eight plain ASCII bytes are skipped at once; a word with
 /// anything else is handled byte by byte.
 string_scan scan_string(std::string_view s) noexcept {
   auto p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size();
+  const size_t n = s.size();
   string_scan result;
   size_t i = 0;
-  while (i < n) {
-    while (n - i >= 8) {
-      auto word = load8(p + i);
-      if ((word & high_bits) != 0 || any_byte_below(word, 0x20) != 0 ||
-          any_byte_is(word, '"') != 0 || any_byte_is(word, '\\') != 0)
-        break;
-      i += 8;
-    }
-    if (i >= n)
-      break;
-    unsigned c = p[i];
-    if (c < 0x80) {
-      if (c < 0x20 || c == '"' || c == '\\')
-        result.needs_escape = true;
+  // Handles the character at `i` and moves past it; false if it is not
+  // well-formed UTF-8.
+  auto step = [&] {
+    switch (byte_kinds[p[i]]) {
+    case byte_kind::plain:
       ++i;
-      continue;
+      return true;
+    case byte_kind::escape:
+      result.needs_escape = true;
+      ++i;
+      return true;
+    case byte_kind::multi:
+      break;
     }
     auto len = utf8_sequence_length(p + i, n - i);
     if (len == 0) {
       result.invalid_at = i;
-      break;
+      return false;
     }
     i += len;
+    return true;
+  };
+  while (n - i >= 8) {
+    if (plain_word(load8(p + i)))
+      i += 8;
+    else if (!step())
+      return result;
   }
+  // Fewer than eight bytes left. In a string of eight or more, its last
+  // eight bytes (some looked at already) may show that they are all plain.
+  if (i < n && n >= 8 && plain_word(load8(p + n - 8)))
+    return result;
+  while (i < n)
+    if (!step())
+      return result;
   return result;
 }
 
