@@ -438,6 +438,40 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_at_every_offset) {
   }
 }
 
+// RapidJSON 1.1.0's SSE2 string scanner lets 0x1A-0x1F through unescaped
+// (past the first 16-byte boundary): they must be rejected wherever they
+// are, like every other control character.
+BOOST_AUTO_TEST_CASE(raw_control_characters_are_not_decoded) {
+  for (int c = 0x01; c < 0x20; ++c) {
+    for (size_t pos = 0; pos < 40; ++pos) {
+      std::string s(40, 'a');
+      s[pos] = static_cast<char>(c);
+      auto text = "\"" + s + "\"";
+      BOOST_TEST_CONTEXT("character " << c << " at " << pos) {
+        auto err = decode_error<std::string>(text);
+        BOOST_TEST(err != "decoded");
+        BOOST_TEST(check("{\"k\":" + text + "}") != "ok");
+        if (c >= 0x1A)
+          BOOST_TEST(err == "decode_failed: invalid JSON at offset " +
+                                std::to_string(pos + 1) +
+                                ": unescaped control character 0x1" +
+                                "0123456789ABCDEF"[c & 0xF]);
+      }
+    }
+  }
+  BOOST_TEST(decode_error<game::player>("{\"name\":\"a\",\x1f\"score\":1}") ==
+             "decode_failed: invalid JSON at offset 12: unescaped control "
+             "character 0x1F");
+  // Whitespace between values is fine.
+  auto p = dec<game::player>("{\n\t\"name\": \"a\",\r\n \"score\": 1\n}");
+  BOOST_TEST(p.name == "a");
+  // A NUL byte is reported first, wherever it is.
+  BOOST_TEST(decode_error<std::string>(std::string_view{"\"\xFF\0\"", 4}) ==
+             "decode_failed: invalid JSON at offset 2: NUL byte in input");
+  BOOST_TEST(decode_error<std::string>(std::string_view{"\"\x1f\0\"", 4}) ==
+             "decode_failed: invalid JSON at offset 2: NUL byte in input");
+}
+
 BOOST_AUTO_TEST_CASE(type_mismatch) {
   BOOST_TEST(decode_error<std::string>("5") ==
              "decode_failed: expected string, found number");
