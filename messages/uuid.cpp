@@ -54,14 +54,21 @@ bool parse_canonical(std::string_view text, uuid::bytes_type& out) noexcept {
   if (text.size() != 36 || text[8] != '-' || text[13] != '-' ||
       text[18] != '-' || text[23] != '-')
     return false;
+  auto digit = [&](size_t pos) {
+    return uint32_t{hex_values[static_cast<unsigned char>(text[pos])]};
+  };
   uint32_t bad = 0;
-  for (size_t i = 0; i < 16; ++i) {
-    auto hi = hex_values[static_cast<unsigned char>(text[digit_offsets[i]])];
-    auto lo =
-        hex_values[static_cast<unsigned char>(text[digit_offsets[i] + 1])];
-    uint32_t pair = uint32_t{hi} << 4 | lo;
-    bad |= pair;
-    out[i] = static_cast<uint8_t>(pair);
+  // Each half of the id is gathered into a 64-bit number, first byte
+  // highest, and then stored.
+  for (size_t half = 0; half < 16; half += 8) {
+    uint64_t bytes = 0;
+    for (size_t i = half; i < half + 8; ++i) {
+      auto pair = digit(digit_offsets[i]) << 4 | digit(digit_offsets[i] + 1);
+      bad |= pair;
+      bytes = bytes << 8 | (pair & 0xFF);
+    }
+    for (size_t k = 0; k < 8; ++k)
+      out[half + k] = static_cast<uint8_t>(bytes >> (56 - 8 * k));
   }
   return bad <= 0xFF;
 }
