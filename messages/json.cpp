@@ -238,12 +238,29 @@ public:
   bool quoted_string(std::string_view x, bool escape) {
     Prefix(rapidjson::kStringType);
     quote(x, escape);
-    if (level_stack_.Empty()) // a top-level string ends the document
-      os_->Flush();
+    end_string();
     return true;
   }
 
+  /// Writes a string value of exactly `n` characters that need no escaping
+  /// (an id, a timestamp), which `fill(char* out)` writes straight into the
+  /// output.
+  template<class F>
+  void formatted_string(size_t n, F fill) {
+    Prefix(rapidjson::kStringType);
+    auto* out = os_->Push(n + 2);
+    out[0] = '"';
+    fill(out + 1);
+    out[n + 1] = '"';
+    end_string();
+  }
+
 private:
+  void end_string() {
+    if (level_stack_.Empty()) // a top-level string ends the document
+      os_->Flush();
+  }
+
   void quote(std::string_view x, bool escape) {
     if (!escape) {
       auto* out = os_->Push(x.size() + 2);
@@ -739,17 +756,16 @@ bool writer::write(std::string_view x) {
 }
 
 bool writer::write(const uuid& x) {
-  char str[36];
-  to_chars(x, str);
-  return impl_->out.quoted_string({str, 36}, false);
+  impl_->out.formatted_string(36, [&](char* out) { to_chars(x, out); });
+  return true;
 }
 
 bool writer::write(timestamp x) {
   if (x < timestamp_min || x > timestamp_max)
     return fail("timestamp outside years 0001-9999");
-  char str[iso8601_size];
-  to_iso8601(x, str);
-  return impl_->out.quoted_string({str, iso8601_size}, false);
+  impl_->out.formatted_string(iso8601_size,
+                              [&](char* out) { to_iso8601(x, out); });
+  return true;
 }
 
 bool writer::write(const raw& x) {
