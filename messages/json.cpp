@@ -969,10 +969,8 @@ bool reader::read(uuid& x) {
   if (!v.IsString())
     return fail(std::string{"expected UUID string, found "} + kind_of(v));
   std::string_view str{v.GetString(), v.GetStringLength()};
-  auto id = uuid::parse(str);
-  if (!id)
+  if (!uuid::try_parse(str, x))
     return fail("expected UUID (8-4-4-4-12 hex digits), found " + quoted(str));
-  x = *id;
   return true;
 }
 

@@ -48,29 +48,25 @@ constexpr std::array<uint16_t, 256> hex_values = [] {
   return t;
 }();
 
-/// Parses the canonical form into `out`; false for anything else. Kept
-/// apart from building the error, so that the common case stays small.
-bool parse_canonical(std::string_view text, uuid::bytes_type& out) noexcept {
+/// Parses the canonical form into `out`; false for anything else (with
+/// `out` partly written). Each byte goes straight to its place and the
+/// loop stops at the first non-digit: gathering the bytes first and then
+/// copying the id as a whole made GCC pass them through the stack into
+/// vector registers, which stalls store forwarding.
+bool parse_canonical(std::string_view text, uint8_t* out) noexcept {
   if (text.size() != 36 || text[8] != '-' || text[13] != '-' ||
       text[18] != '-' || text[23] != '-')
     return false;
   auto digit = [&](size_t pos) {
     return uint32_t{hex_values[static_cast<unsigned char>(text[pos])]};
   };
-  uint32_t bad = 0;
-  // Each half of the id is gathered into a 64-bit number, first byte
-  // highest, and then stored.
-  for (size_t half = 0; half < 16; half += 8) {
-    uint64_t bytes = 0;
-    for (size_t i = half; i < half + 8; ++i) {
-      auto pair = digit(digit_offsets[i]) << 4 | digit(digit_offsets[i] + 1);
-      bad |= pair;
-      bytes = bytes << 8 | (pair & 0xFF);
-    }
-    for (size_t k = 0; k < 8; ++k)
-      out[half + k] = static_cast<uint8_t>(bytes >> (56 - 8 * k));
+  for (size_t i = 0; i < 16; ++i) {
+    auto pair = digit(digit_offsets[i]) << 4 | digit(digit_offsets[i] + 1);
+    if (pair > 0xFF) // a non-digit sets a bit above the byte
+      return false;
+    out[i] = static_cast<uint8_t>(pair);
   }
-  return bad <= 0xFF;
+  return true;
 }
 
 } // namespace
@@ -102,10 +98,14 @@ uuid uuid::v7() {
   return uuid{b};
 }
 
+bool uuid::try_parse(std::string_view text, uuid& out) noexcept {
+  return parse_canonical(text, out.bytes_.data());
+}
+
 caf::expected<uuid> uuid::parse(std::string_view text) {
-  bytes_type b;
-  if (parse_canonical(text, b))
-    return uuid{b};
+  uuid id;
+  if (try_parse(text, id))
+    return id;
   return make_error(ec::invalid_argument,
                     "not a UUID (expected 8-4-4-4-12 hex digits): '" +
                         std::string{text.substr(0, 64)} + "'");

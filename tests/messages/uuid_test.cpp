@@ -73,6 +73,9 @@ BOOST_AUTO_TEST_CASE(every_byte_in_every_position) {
       auto parsed = es::uuid::parse(text);
       BOOST_TEST_REQUIRE(parsed.engaged());
       BOOST_TEST_REQUIRE((*parsed == id));
+      es::uuid out;
+      BOOST_TEST_REQUIRE(es::uuid::try_parse(text, out));
+      BOOST_TEST_REQUIRE((out == id));
     }
   }
 }
@@ -89,6 +92,8 @@ BOOST_AUTO_TEST_CASE(rejects_every_non_hex_character_in_every_position) {
       bool valid = dash ? c == '-' : hex;
       BOOST_TEST_REQUIRE(es::uuid::parse(text).engaged() == valid,
                          "position " << pos << ", character " << c);
+      es::uuid out;
+      BOOST_TEST_REQUIRE(es::uuid::try_parse(text, out) == valid);
     }
   }
 }
