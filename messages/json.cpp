@@ -960,7 +960,13 @@ bool reader::read(std::string& x) {
   std::string_view str;
   if (!read_view(str))
     return false;
-  x.assign(str.data(), str.size());
+  // Growing a string with assign() goes through libstdc++'s general
+  // replace (aliasing checks, growth policy); building a new one is a plain
+  // allocation and copy.
+  if (str.size() <= x.capacity())
+    x.assign(str.data(), str.size());
+  else
+    x = std::string{str};
   return true;
 }
 
