@@ -543,6 +543,9 @@ std::string parse_into(std::string_view text, Handler& handler,
                        const guard_config& cfg, std::string& scratch) {
   if (auto problem = check_input(text); !problem.empty())
     return problem;
+  // RapidJSON's SSE2 scanner reads whole aligned 16-byte blocks, up to 15
+  // bytes past the terminating NUL: keep those inside the allocation.
+  scratch.reserve(text.size() + 15);
   scratch.assign(text.data(), text.size());
   auto checked = cfg;
   checked.check_escapes = text.find("\\u") != npos;
