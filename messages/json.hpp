@@ -437,11 +437,9 @@ bool decode_key(reader& r, std::string_view key, K& x) {
     x.assign(key.data(), key.size());
     return true;
   } else if constexpr (std::is_same_v<K, uuid>) {
-    auto id = uuid::parse(key);
-    if (!id)
+    if (!uuid::try_parse(key, x))
       return r.fail("expected UUID key (8-4-4-4-12 hex digits), found " +
                     quoted(key));
-    x = *id;
     return true;
   } else {
     return enum_from_name(r, key, x);

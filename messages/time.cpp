@@ -2,8 +2,10 @@
 
 #include "messages/error.hpp"
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace es {
 
@@ -63,6 +65,64 @@ constexpr int64_t floor_div(int64_t x, int64_t y) noexcept {
   return x / y - ((x % y != 0) && ((x < 0) != (y < 0)));
 }
 
+/// "000102...99": the two decimal digits of 0 to 99.
+constexpr std::array<char, 200> two_digits = [] {
+  std::array<char, 200> t{};
+  for (size_t i = 0; i < 100; ++i) {
+    t[2 * i] = static_cast<char>('0' + i / 10);
+    t[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return t;
+}();
+
+/// Writes `value` (0 to 99) as two digits.
+void put2(char* out, int64_t value) noexcept {
+  std::memcpy(out, &two_digits[static_cast<size_t>(2 * value)], 2);
+}
+
+/// The fields of a timestamp's text form, before range checks.
+struct date_time {
+  int64_t year = 0;
+  int64_t month = 0;
+  int64_t day = 0;
+  int64_t hour = 0;
+  int64_t minute = 0;
+  int64_t second = 0;
+  int64_t micros = 0;
+};
+
+/// Reads exactly the form `to_iso8601` writes, "YYYY-MM-DDTHH:MM:SS.ffffffZ",
+/// with every field at a fixed offset. False (leaving `t` alone) for
+/// anything else, which `parse_iso8601` then reads field by field.
+bool read_canonical(std::string_view text, date_time& t) noexcept {
+  if (text.size() != iso8601_size || text[4] != '-' || text[7] != '-' ||
+      text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+      text[19] != '.' || text[26] != 'Z')
+    return false;
+  bool digits = true; // until a character is not a digit
+  auto number = [&](size_t pos, size_t n) {
+    int64_t value = 0;
+    for (size_t i = 0; i < n; ++i) {
+      auto digit = static_cast<unsigned>(text[pos + i] - '0');
+      digits &= digit <= 9;
+      value = value * 10 + digit;
+    }
+    return value;
+  };
+  date_time r;
+  r.year = number(0, 4);
+  r.month = number(5, 2);
+  r.day = number(8, 2);
+  r.hour = number(11, 2);
+  r.minute = number(14, 2);
+  r.second = number(17, 2);
+  r.micros = number(20, 6);
+  if (!digits)
+    return false;
+  t = r;
+  return true;
+}
+
 } // namespace
 
 timestamp now_utc() {
@@ -101,25 +161,22 @@ void to_iso8601(timestamp t, char* out) noexcept {
   const auto date = civil_from_days(days);
   const int64_t secs = in_day / us_per_second;
   const int64_t frac = in_day % us_per_second;
-  auto put = [&](size_t pos, int64_t value, int digits) {
-    for (int i = digits - 1; i >= 0; --i) {
-      out[pos + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    }
-  };
-  put(0, date.year, 4);
+  put2(out, date.year / 100);
+  put2(out + 2, date.year % 100);
   out[4] = '-';
-  put(5, date.month, 2);
+  put2(out + 5, date.month);
   out[7] = '-';
-  put(8, date.day, 2);
+  put2(out + 8, date.day);
   out[10] = 'T';
-  put(11, secs / 3600, 2);
+  put2(out + 11, secs / 3600);
   out[13] = ':';
-  put(14, secs / 60 % 60, 2);
+  put2(out + 14, secs / 60 % 60);
   out[16] = ':';
-  put(17, secs % 60, 2);
+  put2(out + 17, secs % 60);
   out[19] = '.';
-  put(20, frac, 6);
+  put2(out + 20, frac / 10000);
+  put2(out + 22, frac / 100 % 100);
+  put2(out + 24, frac % 100);
   out[26] = 'Z';
 }
 
@@ -135,6 +192,10 @@ caf::expected<timestamp> parse_iso8601(std::string_view text) {
     msg += " (expected YYYY-MM-DDTHH:MM:SS[.ffffff]Z in UTC)";
     return make_error(ec::invalid_argument, std::move(msg));
   };
+  date_time t;
+  // The form the codec writes has every field at a fixed offset and needs
+  // no more than range checks; anything else is read field by field.
+  const bool canonical = read_canonical(text, t);
   size_t pos = 0;
   // Reads exactly `n` decimal digits.
   auto digits = [&](size_t n, int64_t& out) {
@@ -157,54 +218,52 @@ caf::expected<timestamp> parse_iso8601(std::string_view text) {
     }
     return false;
   };
-  int64_t year = 0;
-  int64_t month = 0;
-  int64_t day = 0;
-  int64_t hour = 0;
-  int64_t minute = 0;
-  int64_t second = 0;
-  if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') ||
-      !digits(2, day) || !literal('T') || !digits(2, hour) || !literal(':') ||
-      !digits(2, minute) || !literal(':') || !digits(2, second))
+  if (!canonical &&
+      (!digits(4, t.year) || !literal('-') || !digits(2, t.month) ||
+       !literal('-') || !digits(2, t.day) || !literal('T') ||
+       !digits(2, t.hour) || !literal(':') || !digits(2, t.minute) ||
+       !literal(':') || !digits(2, t.second)))
     return fail("malformed");
-  if (year < 1)
+  if (t.year < 1)
     return fail("year out of range 0001-9999");
-  if (month < 1 || month > 12)
+  if (t.month < 1 || t.month > 12)
     return fail("month out of range");
-  if (day < 1 || day > days_in_month(year, static_cast<unsigned>(month)))
+  if (t.day < 1 ||
+      t.day > days_in_month(t.year, static_cast<unsigned>(t.month)))
     return fail("day out of range");
-  if (hour > 23)
+  if (t.hour > 23)
     return fail("hour out of range");
-  if (minute > 59)
+  if (t.minute > 59)
     return fail("minute out of range");
-  if (second > 59)
+  if (t.second > 59)
     return fail("second out of range");
-  int64_t frac = 0;
-  if (literal('.')) {
-    size_t n = 0;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (++n > 6)
-        return fail("more than 6 fraction digits");
-      frac = frac * 10 + (text[pos++] - '0');
+  if (!canonical) {
+    if (literal('.')) {
+      size_t n = 0;
+      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+        if (++n > 6)
+          return fail("more than 6 fraction digits");
+        t.micros = t.micros * 10 + (text[pos++] - '0');
+      }
+      if (n == 0)
+        return fail("malformed");
+      for (; n < 6; ++n)
+        t.micros *= 10;
     }
-    if (n == 0)
+    std::string_view zone = text.substr(pos);
+    if (zone.empty())
+      return fail("missing time zone");
+    if (zone != "Z" && zone != "+00:00") {
+      if ((zone[0] == '+' || zone[0] == '-') && zone.size() == 6)
+        return fail("not UTC");
       return fail("malformed");
-    for (; n < 6; ++n)
-      frac *= 10;
+    }
   }
-  std::string_view zone = text.substr(pos);
-  if (zone.empty())
-    return fail("missing time zone");
-  if (zone != "Z" && zone != "+00:00") {
-    if ((zone[0] == '+' || zone[0] == '-') && zone.size() == 6)
-      return fail("not UTC");
-    return fail("malformed");
-  }
-  const int64_t days = days_from_civil(year, static_cast<unsigned>(month),
-                                       static_cast<unsigned>(day));
-  const int64_t secs = hour * 3600 + minute * 60 + second;
+  const int64_t days = days_from_civil(t.year, static_cast<unsigned>(t.month),
+                                       static_cast<unsigned>(t.day));
+  const int64_t secs = t.hour * 3600 + t.minute * 60 + t.second;
   return timestamp{std::chrono::microseconds{days * us_per_day +
-                                             secs * us_per_second + frac}};
+                                             secs * us_per_second + t.micros}};
 }
 
 } // namespace es

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <random>
 
 namespace es {
@@ -16,22 +17,56 @@ struct v7_state {
   uint16_t counter = 0;
 };
 
-/// Hex digit values by character; -1 for anything else.
-constexpr std::array<int8_t, 256> hex_table = [] {
-  std::array<int8_t, 256> t{};
-  for (auto& x : t)
-    x = -1;
-  for (int c = '0'; c <= '9'; ++c)
-    t[c] = static_cast<int8_t>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c)
-    t[c] = static_cast<int8_t>(c - 'a' + 10);
-  for (int c = 'A'; c <= 'F'; ++c)
-    t[c] = static_cast<int8_t>(c - 'A' + 10);
+/// "000102...feff": the two lowercase hex digits of every byte value.
+constexpr std::array<char, 512> hex_pairs = [] {
+  constexpr char digits[] = "0123456789abcdef";
+  std::array<char, 512> t{};
+  for (size_t b = 0; b < 256; ++b) {
+    t[2 * b] = digits[b >> 4];
+    t[2 * b + 1] = digits[b & 0xf];
+  }
   return t;
 }();
 
-int hex_value(char c) noexcept {
-  return hex_table[static_cast<unsigned char>(c)];
+/// Where the two hex digits of each byte are in "8-4-4-4-12".
+constexpr uint8_t digit_offsets[16] = {0,  2,  4,  6,  9,  11, 14, 16,
+                                       19, 21, 24, 26, 28, 30, 32, 34};
+
+/// The value of each hex digit (either case), and 0x100 for every other
+/// character: a pair of lookups shifted and or-ed together has a bit above
+/// the low byte set exactly when one of the two was not a hex digit.
+constexpr std::array<uint16_t, 256> hex_values = [] {
+  std::array<uint16_t, 256> t{};
+  for (auto& x : t)
+    x = 0x100;
+  for (int c = '0'; c <= '9'; ++c)
+    t[c] = static_cast<uint16_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c)
+    t[c] = static_cast<uint16_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c)
+    t[c] = static_cast<uint16_t>(c - 'A' + 10);
+  return t;
+}();
+
+/// Parses the canonical form into `out`; false for anything else (with
+/// `out` partly written). Each byte goes straight to its place and the
+/// loop stops at the first non-digit: gathering the bytes first and then
+/// copying the id as a whole made GCC pass them through the stack into
+/// vector registers, which stalls store forwarding.
+bool parse_canonical(std::string_view text, uint8_t* out) noexcept {
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-' ||
+      text[18] != '-' || text[23] != '-')
+    return false;
+  auto digit = [&](size_t pos) {
+    return uint32_t{hex_values[static_cast<unsigned char>(text[pos])]};
+  };
+  for (size_t i = 0; i < 16; ++i) {
+    auto pair = digit(digit_offsets[i]) << 4 | digit(digit_offsets[i] + 1);
+    if (pair > 0xFF) // a non-digit sets a bit above the byte
+      return false;
+    out[i] = static_cast<uint8_t>(pair);
+  }
+  return true;
 }
 
 } // namespace
@@ -63,27 +98,17 @@ uuid uuid::v7() {
   return uuid{b};
 }
 
+bool uuid::try_parse(std::string_view text, uuid& out) noexcept {
+  return parse_canonical(text, out.bytes_.data());
+}
+
 caf::expected<uuid> uuid::parse(std::string_view text) {
-  // Offsets of the 16 hex pairs in "8-4-4-4-12".
-  static constexpr uint8_t pairs[16] = {0,  2,  4,  6,  9,  11, 14, 16,
-                                        19, 21, 24, 26, 28, 30, 32, 34};
-  bool ok = text.size() == 36 && text[8] == '-' && text[13] == '-' &&
-            text[18] == '-' && text[23] == '-';
-  bytes_type b{};
-  int bad = 0;
-  if (ok) {
-    for (size_t i = 0; i < 16; ++i) {
-      auto hi = hex_value(text[pairs[i]]);
-      auto lo = hex_value(text[pairs[i] + 1]);
-      bad |= hi | lo; // negative when either is not a hex digit
-      b[i] = static_cast<uint8_t>((hi & 0xf) << 4 | (lo & 0xf));
-    }
-  }
-  if (!ok || bad < 0)
-    return make_error(ec::invalid_argument,
-                      "not a UUID (expected 8-4-4-4-12 hex digits): '" +
-                          std::string{text.substr(0, 64)} + "'");
-  return uuid{b};
+  uuid id;
+  if (try_parse(text, id))
+    return id;
+  return make_error(ec::invalid_argument,
+                    "not a UUID (expected 8-4-4-4-12 hex digits): '" +
+                        std::string{text.substr(0, 64)} + "'");
 }
 
 bool uuid::nil() const noexcept {
@@ -94,14 +119,12 @@ bool uuid::nil() const noexcept {
 }
 
 void to_chars(const uuid& id, char* out) noexcept {
-  static constexpr char digits[] = "0123456789abcdef";
-  size_t pos = 0;
-  for (size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10)
-      out[pos++] = '-';
-    out[pos++] = digits[id.bytes()[i] >> 4];
-    out[pos++] = digits[id.bytes()[i] & 0xf];
-  }
+  for (size_t i = 0; i < 16; ++i)
+    std::memcpy(out + digit_offsets[i], &hex_pairs[2 * id.bytes()[i]], 2);
+  out[8] = '-';
+  out[13] = '-';
+  out[18] = '-';
+  out[23] = '-';
 }
 
 std::string to_string(const uuid& id) {

@@ -31,6 +31,11 @@ public:
   /// case). Anything else is `ec::invalid_argument` naming the input.
   static caf::expected<uuid> parse(std::string_view text);
 
+  /// Parses like `parse`, into `out`, but only says whether it worked (for
+  /// hot paths that build their own error). `out` is unspecified after a
+  /// failure.
+  static bool try_parse(std::string_view text, uuid& out) noexcept;
+
   /// True for the nil UUID.
   bool nil() const noexcept;
 

@@ -105,6 +105,24 @@ bool fields(F& f, stamped& x) {
   return f("at", x.at);
 }
 
+// Runs a decode and an encode of its own in the middle of the outer call
+// (json.cpp lends each thread's buffers to one call at a time).
+struct nested {
+  std::string text; // a player as JSON
+  int32_t score = 0;
+};
+
+template<class F>
+bool fields(F& f, nested& x) {
+  if (!f("text", x.text))
+    return false;
+  auto inner = json::decode<player>(x.text);
+  if (!inner)
+    return false;
+  auto again = json::encode(*inner);
+  return again && *again == x.text && f("score", x.score);
+}
+
 } // namespace game
 
 namespace {
@@ -355,6 +373,105 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_is_not_decoded) {
              "decode_failed: invalid JSON at offset 3: NUL byte in input");
 }
 
+// The writer scans strings eight bytes at a time and falls back to single
+// bytes around anything special: put each kind of byte at every offset of
+// strings spanning up to three words, alone and next to each other.
+BOOST_AUTO_TEST_CASE(special_bytes_at_every_offset) {
+  struct sample {
+    std::string raw;
+    std::string escaped;
+  };
+  const std::vector<sample> samples = {
+      {"\"", "\\\""},
+      {"\\", "\\\\"},
+      {"\n", "\\n"},
+      {"\x01", "\\u0001"},
+      {"\x1f", "\\u001F"},        // RapidJSON 1.1.0 left 0x1A-0x1F unescaped
+      {" !#[]\x7f", " !#[]\x7f"}, // neighbours of the special bytes
+      {"\xC3\xA9", "\xC3\xA9"},
+      {"\xE2\x82\xAC", "\xE2\x82\xAC"},
+      {"\xF0\x9D\x84\x9E", "\xF0\x9D\x84\x9E"},
+      {"\"\xC3\xA9\\", "\\\"\xC3\xA9\\\\"},
+      {"\xE2\x82\xAC\t", "\xE2\x82\xAC\\t"},
+  };
+  for (size_t len = 0; len <= 20; ++len) {
+    for (size_t pos = 0; pos <= len; ++pos) {
+      for (const auto& x : samples) {
+        auto head = std::string(pos, 'a');
+        auto tail = std::string(len - pos, 'b');
+        auto s = head + x.raw + tail;
+        auto quoted = "\"" + head + x.escaped + tail + "\"";
+        BOOST_TEST(round_trip(s, quoted) == s);
+        str_int_map m{{s, 1}};
+        BOOST_TEST(round_trip(m, "{" + quoted + ":1}") == m);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_at_every_offset) {
+  const std::vector<std::string> samples = {
+      "\xFF",             // never valid
+      "\x80",             // continuation without a lead byte
+      "\xC3",             // truncated two-byte sequence
+      "\xE2\x82",         // truncated three-byte sequence
+      "\xED\xA0\x80",     // surrogate
+      "\xF4\x90\x80\x80", // above U+10FFFF
+  };
+  for (size_t len = 0; len <= 20; ++len) {
+    for (size_t pos = 0; pos <= len; ++pos) {
+      for (const auto& bad : samples) {
+        auto s = std::string(pos, 'a') + bad + std::string(len - pos, 'b');
+        auto at = std::to_string(pos);
+        BOOST_TEST(encode_error(s) ==
+                   "invalid_event: invalid UTF-8 at byte " + at);
+        BOOST_TEST(encode_error(str_int_map{{s, 1}}) ==
+                   "invalid_event: invalid UTF-8 in key at byte " + at);
+        // An escape earlier in the string does not end the check.
+        if (pos > 0) {
+          s[0] = '"';
+          BOOST_TEST(encode_error(s) ==
+                     "invalid_event: invalid UTF-8 at byte " + at);
+        }
+      }
+    }
+  }
+}
+
+// RapidJSON 1.1.0's SSE2 string scanner lets 0x1A-0x1F through unescaped
+// (past the first 16-byte boundary): they must be rejected wherever they
+// are, like every other control character.
+BOOST_AUTO_TEST_CASE(raw_control_characters_are_not_decoded) {
+  for (int c = 0x01; c < 0x20; ++c) {
+    for (size_t pos = 0; pos < 40; ++pos) {
+      std::string s(40, 'a');
+      s[pos] = static_cast<char>(c);
+      auto text = "\"" + s + "\"";
+      BOOST_TEST_CONTEXT("character " << c << " at " << pos) {
+        auto err = decode_error<std::string>(text);
+        BOOST_TEST(err != "decoded");
+        BOOST_TEST(check("{\"k\":" + text + "}") != "ok");
+        if (c >= 0x1A)
+          BOOST_TEST(err == "decode_failed: invalid JSON at offset " +
+                                std::to_string(pos + 1) +
+                                ": unescaped control character 0x1" +
+                                "0123456789ABCDEF"[c & 0xF]);
+      }
+    }
+  }
+  BOOST_TEST(decode_error<game::player>("{\"name\":\"a\",\x1f\"score\":1}") ==
+             "decode_failed: invalid JSON at offset 12: unescaped control "
+             "character 0x1F");
+  // Whitespace between values is fine.
+  auto p = dec<game::player>("{\n\t\"name\": \"a\",\r\n \"score\": 1\n}");
+  BOOST_TEST(p.name == "a");
+  // A NUL byte is reported first, wherever it is.
+  BOOST_TEST(decode_error<std::string>(std::string_view{"\"\xFF\0\"", 4}) ==
+             "decode_failed: invalid JSON at offset 2: NUL byte in input");
+  BOOST_TEST(decode_error<std::string>(std::string_view{"\"\x1f\0\"", 4}) ==
+             "decode_failed: invalid JSON at offset 2: NUL byte in input");
+}
+
 BOOST_AUTO_TEST_CASE(type_mismatch) {
   BOOST_TEST(decode_error<std::string>("5") ==
              "decode_failed: expected string, found number");
@@ -530,6 +647,39 @@ BOOST_AUTO_TEST_CASE(unknown_keys_are_ignored_and_order_is_free) {
   BOOST_TEST(!p.side.has_value());
 }
 
+// Objects of up to 32 members are checked for duplicate keys once, larger
+// ones on every lookup: the results must not differ.
+BOOST_AUTO_TEST_CASE(duplicate_keys_in_small_and_large_objects) {
+  for (size_t fill : {0, 26, 27, 28, 29, 30, 40}) {
+    BOOST_TEST_CONTEXT("with " << fill << " unknown keys") {
+      std::string head = "{";
+      for (size_t i = 0; i < fill; ++i)
+        head += "\"k" + std::to_string(i) + "\":0,";
+      // Any order; lookups wrap around past the end.
+      auto p = dec<game::player>(head + "\"team\":\"blue\",\"score\":2,"
+                                        "\"name\":\"x\"}");
+      BOOST_TEST(p.name == "x");
+      BOOST_TEST(p.score == 2);
+      BOOST_TEST((p.side == game::team::blue));
+      p = dec<game::player>(head + "\"score\":3,\"name\":\"y\"}");
+      BOOST_TEST(p.name == "y");
+      BOOST_TEST(!p.side.has_value());
+      // A duplicate unknown key is ignored like any unknown key...
+      p = dec<game::player>(head + "\"x\":1,\"name\":\"a\",\"x\":2,"
+                                   "\"score\":1}");
+      BOOST_TEST(p.name == "a");
+      // ... a duplicate declared key is not, wherever it is.
+      BOOST_TEST(decode_error<game::player>(
+                     head + "\"score\":1,\"name\":\"a\",\"name\":\"b\"}") ==
+                 "decode_failed: /name: duplicate key");
+      BOOST_TEST(decode_error<game::player>(
+                     head + "\"name\":\"a\",\"score\":1,\"x\":1,"
+                            "\"team\":\"red\",\"x\":2,\"score\":1}") ==
+                 "decode_failed: /score: duplicate key");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(pointer_of_first_bad_field) {
   const std::string head =
       "{\"id\":\"0190b5a4-7c1e-7a3b-8f00-1234567890ab\","
@@ -670,6 +820,37 @@ BOOST_AUTO_TEST_CASE(bad_raw_values_are_not_encoded) {
              "invalid_event: /payload: raw value: nesting depth exceeds 2 "
              "at offset 1");
   BOOST_TEST(enc(json::raw{"[[1]]"}) == "[[1]]");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(json_buffers)
+
+BOOST_AUTO_TEST_CASE(nested_calls_do_not_share_buffers) {
+  game::nested x{"{\"name\":\"a\",\"score\":1}", 7};
+  auto back =
+      round_trip(x, "{\"text\":\"{\\\"name\\\":\\\"a\\\",\\\"score\\\":1}"
+                    "\",\"score\":7}");
+  BOOST_TEST(back.text == x.text);
+  BOOST_TEST(back.score == 7);
+}
+
+BOOST_AUTO_TEST_CASE(failures_leave_nothing_behind) {
+  BOOST_TEST(encode_error(game::scalar{std::nan("")}) ==
+             "invalid_event: /d: cannot encode NaN");
+  BOOST_TEST(enc(game::scalar{1}) == "{\"d\":1.0}");
+  BOOST_TEST(decode_error<game::scalar>("{\"d\":\"x\"}") ==
+             "decode_failed: /d: expected number, found string");
+  BOOST_TEST(dec<game::scalar>("{\"d\":2}").d == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(large_documents_then_small_ones) {
+  // Larger than the buffers a thread keeps between calls.
+  std::vector<std::string> big(100, std::string(1000, 'x'));
+  auto text = enc(big);
+  BOOST_TEST(text.size() > 64u * 1024u);
+  BOOST_TEST(dec<std::vector<std::string>>(text) == big);
+  BOOST_TEST(round_trip(game::scalar{3}, "{\"d\":3.0}").d == 3.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

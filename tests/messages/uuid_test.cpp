@@ -49,4 +49,53 @@ BOOST_AUTO_TEST_CASE(rejects_malformed_text) {
   }
 }
 
+// Formatting and parsing use lookup tables: check every byte value in
+// every position against a plain formatter.
+BOOST_AUTO_TEST_CASE(every_byte_in_every_position) {
+  auto expected_text = [](const es::uuid::bytes_type& b) {
+    std::string out;
+    for (size_t i = 0; i < 16; ++i) {
+      if (i == 4 || i == 6 || i == 8 || i == 10)
+        out += '-';
+      out += "0123456789abcdef"[b[i] >> 4];
+      out += "0123456789abcdef"[b[i] & 0xf];
+    }
+    return out;
+  };
+  for (size_t pos = 0; pos < 16; ++pos) {
+    for (unsigned value = 0; value < 256; ++value) {
+      es::uuid::bytes_type b{};
+      b[pos] = static_cast<uint8_t>(value);
+      b[15 - pos] ^= 0xa5; // something in the other bytes as well
+      es::uuid id{b};
+      auto text = es::to_string(id);
+      BOOST_TEST_REQUIRE(text == expected_text(b));
+      auto parsed = es::uuid::parse(text);
+      BOOST_TEST_REQUIRE(parsed.engaged());
+      BOOST_TEST_REQUIRE((*parsed == id));
+      es::uuid out;
+      BOOST_TEST_REQUIRE(es::uuid::try_parse(text, out));
+      BOOST_TEST_REQUIRE((out == id));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(rejects_every_non_hex_character_in_every_position) {
+  const std::string good = "0190b5a4-7c1e-7a3b-8f00-1234567890ab";
+  for (size_t pos = 0; pos < good.size(); ++pos) {
+    bool dash = pos == 8 || pos == 13 || pos == 18 || pos == 23;
+    for (int c = 0; c < 256; ++c) {
+      auto text = good;
+      text[pos] = static_cast<char>(c);
+      bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                 (c >= 'A' && c <= 'F');
+      bool valid = dash ? c == '-' : hex;
+      BOOST_TEST_REQUIRE(es::uuid::parse(text).engaged() == valid,
+                         "position " << pos << ", character " << c);
+      es::uuid out;
+      BOOST_TEST_REQUIRE(es::uuid::try_parse(text, out) == valid);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
