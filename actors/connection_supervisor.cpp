@@ -1,6 +1,5 @@
 #include "actors/connection_supervisor.hpp"
 
-#include "actors/connection_worker.hpp"
 #include "messages/error.hpp"
 
 #include <caf/exit_reason.hpp>
@@ -51,6 +50,35 @@ size_t bytes_of(const stream_append& part) {
 
 void arm_timer(self_ptr self, clock::time_point at);
 void pump(self_ptr self);
+
+/// A slot starts a request (or a connect) now.
+void mark_busy(state::slot& s, slot_state next) {
+  s.state = next;
+  s.busy_since = clock::now();
+  s.interrupted = false;
+}
+
+/// The watchdog: breaks the connection of a slot whose worker has not
+/// answered within `query_timeout`; otherwise returns when it would.
+std::optional<clock::time_point> watchdog(self_ptr self, size_t i,
+                                          clock::time_point now) {
+  auto& s = self->state.slots[i];
+  if (s.state != slot_state::busy || s.interrupted)
+    return std::nullopt;
+  auto due = s.busy_since + self->state.options.query_timeout;
+  if (now < due)
+    return due;
+  if (s.handle->interrupt()) {
+    s.interrupted = true;
+    spdlog::warn("connection {}: no answer for {} ms; breaking the "
+                 "connection",
+                 i,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     now - s.busy_since)
+                     .count());
+  }
+  return std::nullopt;
+}
 
 /// Recomputes the pool's health; logs a change once, with its cause.
 void update_health(self_ptr self, const std::string& cause) {
@@ -149,7 +177,7 @@ bool send_group(self_ptr self, size_t i, clock::time_point now) {
     batch.requests.push_back({w.cmd.part});
     ids.push_back(p.id);
   }
-  st.slots[i].state = slot_state::busy;
+  mark_busy(st.slots[i], slot_state::busy);
   self->request(st.slots[i].worker, no_timeout, append_atom_v, std::move(batch))
       .then(
           [=](batch_outcome& out) mutable {
@@ -237,7 +265,7 @@ void send_read(self_ptr self, size_t i) {
   auto& st = self->state;
   auto job = std::move(st.reads.front());
   st.reads.pop_front();
-  st.slots[i].state = slot_state::busy;
+  mark_busy(st.slots[i], slot_state::busy);
   job.run(i);
 }
 
@@ -250,7 +278,7 @@ void try_connect(self_ptr self, size_t i, clock::time_point now) {
     arm_timer(self, st.slots[i].retry_at);
     return;
   }
-  st.slots[i].state = slot_state::connecting;
+  mark_busy(st.slots[i], slot_state::connecting);
   self->request(st.slots[i].worker, no_timeout, connect_atom_v)
       .then(
           [=](int32_t pid) {
@@ -268,7 +296,7 @@ void try_connect(self_ptr self, size_t i, clock::time_point now) {
 /// Health-checks idle slot `i`.
 void check_health(self_ptr self, size_t i, clock::time_point now) {
   auto& s = self->state.slots[i];
-  s.state = slot_state::busy;
+  mark_busy(s, slot_state::busy);
   s.last_health = now;
   self->request(s.worker, no_timeout, health_atom_v)
       .then(
@@ -327,6 +355,10 @@ void pump(self_ptr self) {
     else
       consider(s.last_health + st.options.health_interval);
   }
+  // After dispatching, so that requests sent just now are watched too.
+  for (size_t i = 0; i < st.slots.size(); ++i)
+    if (auto due = watchdog(self, i, now))
+      consider(*due);
   if (auto d = st.queue->next_deadline())
     consider(*d);
   if (!st.reads.empty())
@@ -421,10 +453,11 @@ pool_actor::behavior_type connection_supervisor(
   std::random_device seed;
   auto start = clock::now();
   for (size_t i = 0; i < init.options.pool_size; ++i) {
+    auto handle = std::make_shared<interrupt_handle>();
     auto worker = self->spawn<caf::detached + caf::linked>(
-        connection_worker, init.options.dsn, init.options.store);
+        connection_worker, init.options.dsn, init.options.store, handle);
     init.slots.push_back(state::slot{
-        std::move(worker), slot_state::down,
+        std::move(worker), std::move(handle), slot_state::down, start, false,
         storage::backoff{init.options.backoff,
                          (uint64_t{seed()} << 32) ^ seed()},
         start, start, "not connected yet"});
@@ -441,8 +474,10 @@ pool_actor::behavior_type connection_supervisor(
         return;
       spdlog::error("connection {}: worker died: {}", i,
                     caf::to_string(em.reason));
+      st.slots[i].handle = std::make_shared<interrupt_handle>();
       st.slots[i].worker = self->spawn<caf::detached + caf::linked>(
-          connection_worker, st.options.dsn, st.options.store);
+          connection_worker, st.options.dsn, st.options.store,
+          st.slots[i].handle);
       if (st.slots[i].state != slot_state::busy)
         slot_down(self, i, "worker died");
       return;

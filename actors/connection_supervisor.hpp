@@ -41,6 +41,13 @@
 // connection is attempted; when it half-opens, one reconnect attempt (or
 // transaction) probes the server.
 //
+// Watchdog. A worker that has not answered a request within
+// `query_timeout` is stuck on a server that stopped answering (a stalled
+// network, a hung server): the supervisor shuts its socket down, the
+// blocked libpq call returns with a broken connection, and the request
+// takes the broken-connection path above (a group is retried as an
+// ambiguous commit).
+//
 // Reads and stream info go to a free worker too, alternating with groups
 // so that neither starves the other.
 //
@@ -50,6 +57,7 @@
 // replaced; its in-flight group is treated as an ambiguous commit.
 #pragma once
 
+#include "actors/connection_worker.hpp"
 #include "config/node_options.hpp"
 #include "messages/actors.hpp"
 #include "storage/backoff.hpp"
@@ -81,7 +89,13 @@ struct connection_supervisor_state {
 
   struct slot {
     connection_worker_actor worker;
+    /// Breaks the worker's connection from here (the watchdog).
+    std::shared_ptr<interrupt_handle> handle;
     slot_state state = slot_state::down;
+    /// While busy or connecting: since when, and whether the watchdog has
+    /// broken the connection already.
+    clock::time_point busy_since;
+    bool interrupted = false;
     storage::backoff backoff;
     clock::time_point retry_at;
     clock::time_point last_health;

@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include <sys/socket.h>
+
 namespace es {
 
 namespace {
@@ -21,16 +23,23 @@ bool reusable(storage::event_store& store) {
          && PQpipelineStatus(conn) == PQ_PIPELINE_OFF;
 }
 
+/// Closes the connection, retracting its socket from the watchdog first.
+void drop(state_ptr self) {
+  self->state.handle->publish(-1);
+  self->state.store.reset();
+}
+
 /// The worker's store, connecting first if needed.
 caf::expected<storage::event_store*> connected(state_ptr self) {
   auto& st = self->state;
   if (st.store && !reusable(*st.store))
-    st.store.reset();
+    drop(self);
   if (!st.store) {
     auto opened = storage::event_store::open(st.dsn, st.options);
     if (!opened)
       return std::move(opened.error());
     st.store.emplace(std::move(*opened));
+    st.handle->publish(PQsocket(st.store->connection().native()));
   }
   return &*st.store;
 }
@@ -40,7 +49,7 @@ caf::expected<storage::event_store*> connected(state_ptr self) {
 bool drop_if_broken(state_ptr self) {
   auto& st = self->state;
   if (st.store && !reusable(*st.store)) {
-    st.store.reset();
+    drop(self);
     return true;
   }
   return false;
@@ -61,11 +70,26 @@ auto with_store(state_ptr self, F f) -> decltype(f(
 
 } // namespace
 
+void interrupt_handle::publish(int fd) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  fd_ = fd;
+}
+
+bool interrupt_handle::interrupt() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (fd_ < 0)
+    return false;
+  ::shutdown(fd_, SHUT_RDWR);
+  return true;
+}
+
 connection_worker_actor::behavior_type connection_worker(
     connection_worker_actor::stateful_pointer<connection_worker_state> self,
-    std::string dsn, store_options options) {
+    std::string dsn, store_options options,
+    std::shared_ptr<interrupt_handle> handle) {
   self->state.dsn = std::move(dsn);
   self->state.options = options;
+  self->state.handle = std::move(handle);
   return {
       [=](append_atom, commit_batch& batch) -> batch_outcome {
         batch_outcome out;

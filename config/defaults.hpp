@@ -92,6 +92,11 @@ inline constexpr size_t pool_size = 4;
 /// the outage queue while PostgreSQL is unreachable.
 inline constexpr std::chrono::milliseconds request_timeout{5'000};
 
+/// A connection whose server has not answered a request for this long is
+/// broken by the watchdog (and its request retried or failed), so a stalled
+/// network or a hung server cannot hold a worker forever.
+inline constexpr std::chrono::milliseconds query_timeout{30'000};
+
 /// How often the connection supervisor checks each idle connection.
 inline constexpr std::chrono::milliseconds health_interval{2'000};
 

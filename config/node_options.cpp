@@ -17,6 +17,8 @@ caf::error validate(const node_options& opts) {
     return bad("store.pool-size", "must be between 1 and 256");
   if (opts.request_timeout.count() <= 0)
     return bad("store.request-timeout", "must be greater than zero");
+  if (opts.query_timeout.count() <= 0)
+    return bad("store.query-timeout", "must be greater than zero");
   if (opts.health_interval.count() <= 0)
     return bad("store.health-interval", "must be greater than zero");
   if (opts.stream_idle_timeout.count() <= 0)

@@ -30,6 +30,7 @@ struct node_options {
   size_t pool_size = defaults::pool_size;
   std::chrono::milliseconds request_timeout = defaults::request_timeout;
   std::chrono::milliseconds health_interval = defaults::health_interval;
+  std::chrono::milliseconds query_timeout = defaults::query_timeout;
   std::chrono::milliseconds stream_idle_timeout = defaults::stream_idle_timeout;
   size_t max_restarts = defaults::max_restarts;
   std::chrono::milliseconds restart_window = defaults::restart_window;

@@ -231,6 +231,33 @@ BOOST_AUTO_TEST_CASE(an_ambiguous_commit_is_acknowledged_exactly_once) {
   BOOST_TEST(st->pool.retried >= 1u);
 }
 
+BOOST_AUTO_TEST_CASE(the_watchdog_breaks_a_stalled_connection) {
+  auto opts = fault_options({});
+  opts.pool_size = 1;
+  opts.query_timeout = 300ms;
+  auto s = proxied_store(opts);
+  BOOST_REQUIRE(static_cast<bool>(s.append(unique_stream("warm"),
+                                           expected_version::any(),
+                                           joined_events(*cat, 1))));
+  // The server stops answering (nothing moves either way) with an append
+  // in flight: without the watchdog the worker would wait forever.
+  proxy.set_mode(proxy_mode::stall);
+  caf::scoped_actor self{sys};
+  auto stream = unique_stream("stalled");
+  auto events = joined_events(*cat, 1);
+  auto id = events[0].id;
+  send_append(self, s, stream, std::move(events));
+  BOOST_TEST(eventually([&] {
+    auto st = s.status();
+    return st && st->pool.retried >= 1;
+  }));
+  proxy.set_mode(proxy_mode::pass);
+  self->receive([&](append_result& r) { BOOST_TEST(r.last_version == 1); },
+                [&](caf::error& err) { BOOST_FAIL(describe(err)); });
+  auto direct = open_store();
+  BOOST_TEST(check_stream(direct, stream, {id}) == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(appends_wait_out_an_outage_and_complete_in_order) {
   auto opts = fault_options({});
   opts.breaker.failure_threshold = 1000; // this test is about the queue
