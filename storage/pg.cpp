@@ -178,15 +178,29 @@ caf::expected<std::vector<result>> pipeline::run(size_t* failed_at) {
   std::vector<result> results;
   results.reserve(queued_.size());
   caf::error first_error;
-  // Each statement yields its result(s) followed by NULL; the sync yields
-  // PGRES_PIPELINE_SYNC. A broken connection yields NULL forever.
+  // Each statement yields its result(s) followed by one NULL; the sync
+  // yields PGRES_PIPELINE_SYNC. Two NULLs in a row mean libpq has nothing
+  // more to give: the connection broke (libpq does not always say so in
+  // PQstatus, e.g. after the server crashed mid-pipeline), and waiting for
+  // the sync would spin forever.
+  bool after_null = false;
   for (;;) {
     result res{PQgetResult(c)};
     if (!res) {
       if (PQstatus(c) == CONNECTION_BAD)
         return first_error ? first_error : error_from(c, nullptr);
+      if (after_null) {
+        std::string msg = PQerrorMessage(c);
+        while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
+          msg.pop_back();
+        return make_error(ec::unavailable,
+                          "connection to PostgreSQL lost during a pipeline"
+                              + (msg.empty() ? std::string{} : ": " + msg));
+      }
+      after_null = true;
       continue;
     }
+    after_null = false;
     auto st = res.status();
     if (st == PGRES_PIPELINE_SYNC)
       break;
