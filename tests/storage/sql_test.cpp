@@ -27,6 +27,25 @@ BOOST_AUTO_TEST_CASE(every_statement_prepares) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(relaxed_commit_applies_to_its_transaction_only) {
+  // A relaxed append runs `relaxed_commit` inside its pipeline (one implicit
+  // transaction): the setting must hold for that transaction, where the
+  // COMMIT happens, and be gone afterwards.
+  const pg::statement setting{
+      "test_synchronous_commit",
+      "SELECT current_setting('synchronous_commit')", 0};
+  auto store = test::open_store();
+  pg::pipeline pipe{store.connection()};
+  pipe.add(sql::relaxed_commit, {});
+  pipe.add(setting, {});
+  auto inside = pipe.run();
+  BOOST_REQUIRE_MESSAGE(inside, error_of(inside));
+  BOOST_TEST((*inside)[1].text(0, 0) == "off");
+  auto after = store.connection().exec(setting);
+  BOOST_REQUIRE_MESSAGE(after, error_of(after));
+  BOOST_TEST(after->text(0, 0) == "on");
+}
+
 BOOST_AUTO_TEST_CASE(migrations_are_idempotent_and_concurrent) {
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
