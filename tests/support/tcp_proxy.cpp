@@ -643,17 +643,20 @@ struct tcp_proxy::impl {
       finish_halves(c);
   }
 
-  void read_client(connection& c) {
-    if (c.to_server.eof || c.to_server.room() == 0)
+  /// Reads what socket `from` has into `into` and shows the new bytes to
+  /// `seen` (the frontend parser); end of stream marks `into`, a failure
+  /// closes the connection.
+  template<class Seen>
+  void read_half(connection& c, int from, half& into, Seen seen) {
+    if (into.eof || into.room() == 0)
       return;
     size_t got = 0;
-    switch (read_some(c.client.get(), c.to_server, got)) {
+    switch (read_some(from, into, got)) {
     case io_result::progress:
-      c.frontend.on_client_bytes(
-          c.to_server.bytes.data() + c.to_server.bytes.size() - got, got);
+      seen(into.bytes.data() + into.bytes.size() - got, got);
       break;
     case io_result::eof:
-      c.to_server.eof = true;
+      into.eof = true;
       break;
     case io_result::failed:
       close(c);
@@ -663,24 +666,18 @@ struct tcp_proxy::impl {
     }
   }
 
+  void read_client(connection& c) {
+    read_half(c, c.client.get(), c.to_server,
+              [&](const char* data, size_t size) {
+                c.frontend.on_client_bytes(data, size);
+              });
+  }
+
   void read_server(connection& c) {
-    if (c.to_client.eof || c.to_client.room() == 0)
-      return;
-    size_t got = 0;
-    switch (read_some(c.server.get(), c.to_client, got)) {
-    case io_result::progress:
-      c.frontend.on_server_bytes(
-          c.to_client.bytes.data() + c.to_client.bytes.size() - got, got);
-      break;
-    case io_result::eof:
-      c.to_client.eof = true;
-      break;
-    case io_result::failed:
-      close(c);
-      break;
-    case io_result::would_block:
-      break;
-    }
+    read_half(c, c.server.get(), c.to_client,
+              [&](const char* data, size_t size) {
+                c.frontend.on_server_bytes(data, size);
+              });
   }
 
   /// Writes client bytes to the server, stopping at each Sync while a trap
