@@ -244,19 +244,26 @@ const pg::statement reserve_positions{
     "| es_position_floor())",
     0};
 
+// The insert of one stream's events after a CTE `h` that yields the
+// stream's current version `v` (es_append_head); parameters $1 and $5-$10
+// as in `append_events`. Shared by the store's append and the benchmark
+// baseline, so that both do exactly the same work.
+#define ES_INSERT_APPENDED_EVENTS                                              \
+  "INSERT INTO es_events (event_id, stream_id, stream_version, event_type, "   \
+  "event_version, data, metadata, created_at) "                                \
+  "SELECT x.id, $1, h.v + x.ord, x.type, x.ver, x.data, x.meta, "              \
+  "'epoch'::timestamptz + x.us * interval '1 microsecond' "                    \
+  "FROM h, "                                                                   \
+  "unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[], "       \
+  "$10::bigint[]) WITH ORDINALITY AS x(id, type, ver, data, meta, us, ord) "   \
+  "ORDER BY x.ord "                                                            \
+  "RETURNING global_position, stream_version"
+
 const pg::statement append_events{
     "es_append_events",
     "WITH h AS MATERIALIZED ("
     "SELECT es_append_head($1, $2::int, $3::bigint, $4::boolean) AS v) "
-    "INSERT INTO es_events (event_id, stream_id, stream_version, event_type, "
-    "event_version, data, metadata, created_at) "
-    "SELECT x.id, $1, h.v + x.ord, x.type, x.ver, x.data, x.meta, "
-    "'epoch'::timestamptz + x.us * interval '1 microsecond' "
-    "FROM h, "
-    "unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[], "
-    "$10::bigint[]) WITH ORDINALITY AS x(id, type, ver, data, meta, us, ord) "
-    "ORDER BY x.ord "
-    "RETURNING global_position, stream_version",
+    ES_INSERT_APPENDED_EVENTS,
     10};
 
 // Benchmark baseline only (tools/es_bench.cpp), never used by the store: one
@@ -277,15 +284,7 @@ const pg::statement bench_baseline_insert{
     "| es_position_floor()) "
     "FROM (SELECT es_lock_streams(ARRAY[$1]::text[]) OFFSET 0) AS l "
     "OFFSET 0) AS r) "
-    "INSERT INTO es_events (event_id, stream_id, stream_version, event_type, "
-    "event_version, data, metadata, created_at) "
-    "SELECT x.id, $1, h.v + x.ord, x.type, x.ver, x.data, x.meta, "
-    "'epoch'::timestamptz + x.us * interval '1 microsecond' "
-    "FROM h, "
-    "unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[], "
-    "$10::bigint[]) WITH ORDINALITY AS x(id, type, ver, data, meta, us, ord) "
-    "ORDER BY x.ord "
-    "RETURNING global_position, stream_version",
+    ES_INSERT_APPENDED_EVENTS,
     10};
 
 const pg::statement relaxed_commit{

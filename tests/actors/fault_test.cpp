@@ -18,7 +18,7 @@
 #include <boost/test/unit_test.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -125,7 +125,12 @@ public:
     return prefix_ + "-" + std::to_string(i);
   }
 
-  size_t acked_calls() const { return calls_ok_.load(); }
+  /// Waits until `n` calls were acknowledged or `limit` passed; returns
+  /// whether they were.
+  bool wait_acked(size_t n, std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> guard{mtx_};
+    return acked_cv_.wait_for(guard, limit, [&] { return calls_ok_ >= n; });
+  }
 
   /// The first acknowledgement at or after `t`.
   std::optional<clock_type::time_point> first_ack_after(clock_type::time_point t) {
@@ -169,6 +174,7 @@ private:
         acked_[i].insert(acked_[i].end(), ids.begin(), ids.end());
         ack_times_.push_back(clock_type::now());
         ++calls_ok_;
+        acked_cv_.notify_all();
       } else {
         // A clear error of this store, never a silent or foreign one.
         auto& err = r.error();
@@ -188,7 +194,8 @@ private:
   std::vector<std::vector<uuid>> acked_;
   std::vector<clock_type::time_point> ack_times_;
   std::map<std::string, size_t> errors_;
-  std::atomic<size_t> calls_ok_{0};
+  std::condition_variable acked_cv_;
+  size_t calls_ok_ = 0; // guarded by mtx_
 };
 
 void report_recovery(const char* what, load& l, clock_type::time_point back) {
@@ -406,8 +413,7 @@ BOOST_AUTO_TEST_CASE(sustained_load_survives_terminated_backends) {
   auto killer = open_store();
   clock_type::time_point back;
   for (size_t round = 1; round <= 3; ++round) {
-    BOOST_REQUIRE(eventually([&] { return l.acked_calls() >= round * 500; },
-                             60s));
+    BOOST_REQUIRE(l.wait_acked(round * 500, 60s));
     auto killed = killer.connection().exec_sql(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
         "WHERE datname = current_database() "
@@ -436,7 +442,7 @@ BOOST_AUTO_TEST_CASE(sustained_load_survives_a_crash_of_postgresql) {
   auto opts = fault_options(cluster->dsn());
   auto s = start_store(opts);
   load l{s, *cat, unique_stream("crash"), 24, 80};
-  BOOST_REQUIRE(eventually([&] { return l.acked_calls() >= 400; }, 60s));
+  BOOST_REQUIRE(l.wait_acked(400, 60s));
   auto stopped = storage::embedded_cluster::stop_at(
       copts.data_dir, false, storage::default_bin_dir,
       storage::stop_mode::immediate);

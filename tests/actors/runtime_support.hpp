@@ -41,9 +41,11 @@ inline std::vector<event_data> joined_events(const registry::catalog& cat,
   return out;
 }
 
-/// Polls `cond` every millisecond until it holds or `limit` passes; returns
-/// whether it held. For conditions that other threads make true: the wait
-/// ends as soon as they do, so no test depends on how fast the machine is.
+/// Checks `cond` until it holds or `limit` passes; returns whether it held.
+/// For conditions that other threads make true and that are checked with a
+/// blocking request (a status round trip, an append): each check waits on
+/// the store, so the loop only yields in between, and the wait ends as soon
+/// as the condition holds, however fast or slow the machine is.
 inline bool eventually(const std::function<bool()>& cond,
                        std::chrono::milliseconds limit = std::chrono::seconds{
                            30}) {
@@ -51,7 +53,7 @@ inline bool eventually(const std::function<bool()>& cond,
   while (!cond()) {
     if (std::chrono::steady_clock::now() > until)
       return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    std::this_thread::yield();
   }
   return true;
 }
