@@ -178,6 +178,7 @@ bool send_group(self_ptr self, size_t i, clock::time_point now) {
     ids.push_back(p.id);
   }
   mark_busy(st.slots[i], slot_state::busy);
+  ++st.groups_in_flight;
   self->request(st.slots[i].worker, no_timeout, append_atom_v, std::move(batch))
       .then(
           [=](batch_outcome& out) mutable {
@@ -224,6 +225,7 @@ void requeue(self_ptr self, const std::vector<uint64_t>& ids,
 void on_outcome(self_ptr self, size_t i, std::vector<uint64_t> ids,
                 batch_outcome& out) {
   auto& st = self->state;
+  --st.groups_in_flight;
   auto now = clock::now();
   std::vector<uint64_t> again;
   caf::error lost;
@@ -332,7 +334,7 @@ void pump(self_ptr self) {
     }
     if (s.state != slot_state::idle)
       continue;
-    bool has_group = !st.queue->empty();
+    bool has_group = st.queue->ready(st.groups_in_flight);
     bool has_read = !st.reads.empty();
     if (has_group && (!has_read || !st.read_turn)) {
       // expire(now) above left only appends whose deadline is after `now`,

@@ -125,6 +125,8 @@ struct connection_supervisor_state {
   std::unordered_map<uint64_t, waiting> appends;
   std::deque<read_job> reads;
   uint64_t next_id = 1;
+  /// Group-commit transactions being written (for `commit_queue::ready`).
+  size_t groups_in_flight = 0;
   /// Alternates reads and groups when both wait.
   bool read_turn = false;
   pool_health health = pool_health::down;

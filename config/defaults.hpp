@@ -44,6 +44,13 @@ inline constexpr size_t group_commit_max_events = 1000;
 /// single append larger than this still commits, alone.
 inline constexpr size_t group_commit_max_bytes = 4 * 1024 * 1024;
 
+/// While a group-commit transaction is in flight, another connection starts
+/// the next group only once this many appends wait; fewer wait for the
+/// transaction in flight to finish. Larger groups cost the server less per
+/// event than more concurrent transactions (es-bench, README), and with no
+/// transaction in flight an append never waits for this.
+inline constexpr size_t group_commit_min_parallel = 16;
+
 /// Most appends waiting for a transaction (in normal operation and while
 /// PostgreSQL is unreachable); past it appends fail at once with
 /// `ec::unavailable`.

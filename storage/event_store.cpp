@@ -7,6 +7,8 @@
 #include "storage/schema.hpp"
 #include "storage/sql.hpp"
 
+#include <algorithm>
+
 namespace es::storage {
 
 namespace {
@@ -68,6 +70,76 @@ pg::params find_params(const stream_append& part) {
       .add(data.finish())
       .add(meta.finish());
   return out;
+}
+
+/// The parts of a group, flattened in the order `sql::append_group_events`
+/// takes them.
+using part_refs = std::vector<const stream_append*>;
+
+/// True when no stream appears twice among `parts`: the one-statement
+/// group append reads every head before it inserts, so a repeated stream
+/// would get the same versions twice.
+bool distinct_streams(const part_refs& parts) {
+  std::vector<std::string_view> names;
+  names.reserve(parts.size());
+  for (auto* part : parts)
+    names.emplace_back(part->stream);
+  std::sort(names.begin(), names.end());
+  return std::adjacent_find(names.begin(), names.end()) == names.end();
+}
+
+/// Parameters of `sql::append_group_events` for `parts`.
+pg::params group_params(const part_refs& parts, bool allow_recreate) {
+  pg::array_literal streams, kinds, expected;
+  pg::array_literal owners, offsets, ids, types, versions, data, meta, created;
+  int64_t owner = 0;
+  for (auto* part : parts) {
+    streams.add(part->stream);
+    kinds.add(kind_code(part->expected.mode));
+    expected.add(part->expected.value);
+    ++owner;
+    int64_t offset = 0;
+    for (auto& ev : part->events) {
+      owners.add(owner);
+      offsets.add(++offset);
+      ids.add(to_string(ev.id));
+      types.add(ev.type);
+      versions.add(int64_t{ev.version});
+      data.add(ev.data);
+      meta.add(ev.metadata);
+      created.add(micros(ev.created_at));
+    }
+  }
+  pg::params out;
+  out.add(streams.finish())
+      .add(kinds.finish())
+      .add(expected.finish())
+      .add(allow_recreate)
+      .add(owners.finish())
+      .add(offsets.finish())
+      .add(ids.finish())
+      .add(types.finish())
+      .add(versions.finish())
+      .add(data.finish())
+      .add(meta.finish())
+      .add(created.finish());
+  return out;
+}
+
+/// Fills one result from `rows[first, first + count)` of an append's
+/// RETURNING (global_position, stream_version).
+append_result result_of(const stream_append& part, const pg::result& rows,
+                        int first, int count) {
+  append_result r;
+  r.stream = part.stream;
+  r.positions.reserve(static_cast<size_t>(count));
+  for (int row = first; row < first + count; ++row)
+    r.positions.push_back(rows.int64(row, 0));
+  if (count > 0) {
+    r.first_version = rows.int64(first, 1);
+    r.last_version = rows.int64(first + count - 1, 1);
+  }
+  return r;
 }
 
 pg::params version_params(std::string_view stream,
@@ -252,47 +324,72 @@ caf::expected<std::vector<std::vector<append_result>>>
 event_store::try_group(const std::vector<std::vector<stream_append>>& requests,
                        const std::vector<size_t>& pending, bool relaxed,
                        size_t& failed) {
+  part_refs parts;
+  std::vector<size_t> owner; // part index -> index into pending
+  for (size_t k = 0; k < pending.size(); ++k)
+    for (auto& part : requests[pending[k]]) {
+      parts.push_back(&part);
+      owner.push_back(k);
+    }
+  // The whole group as one statement is the fast path. When it fails with
+  // an SQL error, one statement per stream tells which request failed.
+  if (parts.size() > 1 && distinct_streams(parts)) {
+    auto one = run_group(parts, owner, pending.size(), relaxed, true, failed);
+    if (one || failed != ask_each_part)
+      return one;
+  }
+  return run_group(parts, owner, pending.size(), relaxed, false, failed);
+}
+
+caf::expected<std::vector<std::vector<append_result>>>
+event_store::run_group(const std::vector<const stream_append*>& parts,
+                       const std::vector<size_t>& owner, size_t requests,
+                       bool relaxed, bool one_statement, size_t& failed) {
   // Every stream of the group is locked first, in one global order, so
   // that concurrent groups cannot deadlock; then the position reservation;
-  // then each request's inserts.
+  // then the inserts.
   pg::array_literal streams;
-  for (auto i : pending)
-    for (auto& part : requests[i])
-      streams.add(part.stream);
+  for (auto* part : parts)
+    streams.add(part->stream);
   pg::pipeline pipe{conn_};
   pipe.add(sql::lock_streams, pg::params{}.add(streams.finish()));
   pipe.add(sql::reserve_positions, {});
   if (relaxed)
     pipe.add(sql::relaxed_commit, {});
   const size_t preamble = relaxed ? 3 : 2;
-  std::vector<size_t> owner; // statement index - preamble -> pending index
-  for (size_t k = 0; k < pending.size(); ++k)
-    for (auto& part : requests[pending[k]]) {
+  if (one_statement)
+    pipe.add(sql::append_group_events,
+             group_params(parts, opts_.allow_stream_recreate));
+  else
+    for (auto* part : parts)
       pipe.add(sql::append_events,
-               append_params(part, opts_.allow_stream_recreate));
-      owner.push_back(k);
-    }
+               append_params(*part, opts_.allow_stream_recreate));
   size_t failed_at = 0;
   auto results = pipe.run(&failed_at);
   if (!results) {
-    failed = failed_at >= preamble && failed_at - preamble < owner.size()
-                 ? owner[failed_at - preamble]
-                 : pending.size();
+    if (one_statement)
+      // The group statement failed (the caller asks the parts one by one)
+      // or the transaction did (requests).
+      failed = failed_at == preamble ? ask_each_part : requests;
+    else
+      failed = failed_at >= preamble && failed_at - preamble < parts.size()
+                   ? owner[failed_at - preamble]
+                   : requests;
     return std::move(results.error());
   }
-  std::vector<std::vector<append_result>> out(pending.size());
-  for (size_t j = 0; j < owner.size(); ++j) {
-    auto& rows = (*results)[j + preamble];
-    auto& part = requests[pending[owner[j]]][out[owner[j]].size()];
-    append_result r;
-    r.stream = part.stream;
-    for (int row = 0; row < rows.rows(); ++row)
-      r.positions.push_back(rows.int64(row, 0));
-    if (rows.rows() > 0) {
-      r.first_version = rows.int64(0, 1);
-      r.last_version = rows.int64(rows.rows() - 1, 1);
+  std::vector<std::vector<append_result>> out(requests);
+  int row = 0;
+  for (size_t j = 0; j < parts.size(); ++j) {
+    auto& part = *parts[j];
+    auto count = static_cast<int>(part.events.size());
+    if (one_statement) {
+      out[owner[j]].push_back(
+          result_of(part, (*results)[preamble], row, count));
+      row += count;
+    } else {
+      auto& rows = (*results)[j + preamble];
+      out[owner[j]].push_back(result_of(part, rows, 0, rows.rows()));
     }
-    out[owner[j]].push_back(std::move(r));
   }
   return out;
 }

@@ -135,6 +135,16 @@ private:
   caf::expected<std::vector<std::vector<append_result>>>
   try_group(const std::vector<std::vector<stream_append>>& requests,
             const std::vector<size_t>& pending, bool relaxed, size_t& failed);
+  /// One transaction over the flattened `parts` of `requests` requests
+  /// (`owner[j]` is the request of part j): all inserts in one statement
+  /// when `one_statement`, else one statement per part. On error `failed`
+  /// is as for `try_group`, or `ask_each_part` when the one statement
+  /// failed with an SQL error that one of the parts caused.
+  static constexpr size_t ask_each_part = static_cast<size_t>(-1);
+  caf::expected<std::vector<std::vector<append_result>>>
+  run_group(const std::vector<const stream_append*>& parts,
+            const std::vector<size_t>& owner, size_t requests, bool relaxed,
+            bool one_statement, size_t& failed);
   caf::expected<std::vector<append_result>>
   resolve_failure(const std::vector<stream_append>& parts, caf::error err);
 

@@ -18,6 +18,8 @@ caf::error validate(const commit_queue_options& opts) {
     return bad("group-commit-max-events");
   if (opts.max_group_bytes == 0)
     return bad("group-commit-max-bytes");
+  if (opts.min_parallel_group == 0)
+    return bad("group-commit-min-parallel");
   if (opts.max_queue_items == 0)
     return bad("outage-queue-max-items");
   if (opts.max_queue_bytes == 0)

@@ -3,9 +3,14 @@
 // While one transaction is in flight, appends from many streams queue up in
 // a `commit_queue`; when the connection is free again (or PostgreSQL comes
 // back after an outage) the owner takes the next group with `next_group` and
-// writes it in one transaction, each append with its own savepoint and its
-// own expected-version check, so a conflict in one stream fails only that
-// append.
+// writes it in one transaction, each append with its own expected-version
+// check, so a conflict in one stream fails only that append (the rest of the
+// group is retried without it: storage/event_store.hpp).
+//
+// When to start a group is the queue's call too (`ready`): at once when no
+// group is in flight, else only once `min_parallel_group` appends wait, so
+// that under load the groups grow instead of the number of concurrent
+// transactions (which share the same CPUs with less to amortize).
 //
 // Groups are fair and bounded. Streams take turns (round-robin), each
 // contributing its oldest waiting append before any stream contributes a
@@ -63,6 +68,9 @@ struct commit_queue_options {
   size_t max_group_events = defaults::group_commit_max_events;
   /// Most bytes in one group (unless a single append has more). >= 1.
   size_t max_group_bytes = defaults::group_commit_max_bytes;
+  /// Appends that must wait before a group starts beside one in flight.
+  /// >= 1 (1: start a group whenever a connection is free).
+  size_t min_parallel_group = defaults::group_commit_min_parallel;
   /// Most appends waiting. >= 1.
   size_t max_queue_items = defaults::outage_queue_max_items;
   /// Most bytes waiting. >= 1.
@@ -94,6 +102,13 @@ public:
   /// holds back its stream, until `expire` removes it: call `expire(now)`
   /// first.
   std::vector<pending> next_group(time_point now);
+
+  /// Whether a free connection should take a group now, with `in_flight`
+  /// groups being written: something waits, and either nothing is in
+  /// flight or at least `min_parallel_group` appends wait.
+  bool ready(size_t in_flight) const noexcept {
+    return size_ > 0 && (in_flight == 0 || size_ >= opts_.min_parallel_group);
+  }
 
   /// Removes and returns every append whose deadline is at or before `now`,
   /// in arrival order per stream. Cheap when nothing has expired.

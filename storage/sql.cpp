@@ -266,6 +266,25 @@ const pg::statement append_events{
     ES_INSERT_APPENDED_EVENTS,
     10};
 
+const pg::statement append_group_events{
+    "es_append_group_events",
+    "WITH h AS MATERIALIZED ("
+    "SELECT a.ord, a.stream, es_append_head(a.stream, a.kind, a.expected, "
+    "$4::boolean) AS v "
+    "FROM unnest($1::text[], $2::int[], $3::bigint[]) "
+    "WITH ORDINALITY AS a(stream, kind, expected, ord)) "
+    "INSERT INTO es_events (event_id, stream_id, stream_version, event_type, "
+    "event_version, data, metadata, created_at) "
+    "SELECT x.id, h.stream, h.v + x.off, x.type, x.ver, x.data, x.meta, "
+    "'epoch'::timestamptz + x.us * interval '1 microsecond' "
+    "FROM unnest($5::int[], $6::int[], $7::uuid[], $8::text[], $9::int[], "
+    "$10::jsonb[], $11::jsonb[], $12::bigint[]) "
+    "WITH ORDINALITY AS x(owner, off, id, type, ver, data, meta, us, ord) "
+    "JOIN h ON h.ord = x.owner "
+    "ORDER BY x.ord "
+    "RETURNING global_position, stream_version",
+    12};
+
 // Benchmark baseline only (tools/es_bench.cpp), never used by the store: one
 // append as a single autocommit statement, i.e. one transaction and one
 // commit per call, for comparison with the actor runtime's group commit. It

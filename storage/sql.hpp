@@ -80,6 +80,17 @@ extern const pg::statement reserve_positions; // ()
 ///  data[], metadata[], created_us[]) -> global_position, stream_version
 extern const pg::statement append_events;
 
+/// `append_events` for several streams in one statement: the executor,
+/// the index set and the RETURNING are set up once per group instead of once
+/// per stream, which is most of the server's work for small appends. The
+/// streams must be distinct (each head is read before any row is inserted)
+/// and already locked. Rows come back in event order.
+/// (streams[], kinds[], expected[], allow_recreate, owner[] (1-based index
+///  into streams), offset[] (1-based within its stream), ids[], types[],
+///  versions[], data[], metadata[], created_us[])
+///   -> global_position, stream_version
+extern const pg::statement append_group_events;
+
 /// Benchmark baseline only (tools/es_bench.cpp; the store never uses it):
 /// lock_streams + reserve_positions + append_events for one stream as one
 /// autocommit statement (one transaction per call). Same parameters and

@@ -7,6 +7,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 using namespace es;
 using es::test::open_store;
 using es::test::unique_stream;
@@ -162,6 +164,54 @@ BOOST_AUTO_TEST_CASE(a_retry_queued_with_its_original_is_a_replay) {
   auto page = store.read_stream(s, 1, 10);
   BOOST_REQUIRE(page);
   BOOST_TEST(page->events.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(one_statement_splits_the_rows_back_to_their_appends) {
+  // Several events per append, an existing stream, and a multi-stream
+  // request, all in one group: each result gets exactly its own rows.
+  auto store = open_store();
+  auto a = unique_stream("group"), b = unique_stream("group"),
+       c = unique_stream("group"), d = unique_stream("group");
+  BOOST_REQUIRE(store.append(one(b, expected_version::no_stream(),
+                                 {event(R"({"n":0})"), event(R"({"n":0})")})));
+  std::vector<std::vector<stream_append>> group{
+      one(a, expected_version::no_stream(), {event(R"({"a":1})")}),
+      one(b, expected_version::exact(2),
+          {event(R"({"b":3})"), event(R"({"b":4})"), event(R"({"b":5})")}),
+      {{c, expected_version::no_stream(), {event(R"({"c":1})")}},
+       {d, expected_version::any(),
+        {event(R"({"d":1})"), event(R"({"d":2})")}}},
+  };
+  auto r = store.append_group(group);
+  BOOST_REQUIRE(r.size() == 3u);
+  for (auto& res : r)
+    BOOST_REQUIRE_MESSAGE(res, error_of(res));
+  BOOST_TEST(r[0]->at(0).stream == a);
+  BOOST_TEST(r[0]->at(0).positions.size() == 1u);
+  BOOST_TEST(r[1]->at(0).first_version == 3);
+  BOOST_TEST(r[1]->at(0).last_version == 5);
+  BOOST_TEST(r[1]->at(0).positions.size() == 3u);
+  BOOST_REQUIRE(r[2]->size() == 2u);
+  BOOST_TEST(r[2]->at(0).stream == c);
+  BOOST_TEST(r[2]->at(1).stream == d);
+  BOOST_TEST(r[2]->at(1).first_version == 1);
+  BOOST_TEST(r[2]->at(1).last_version == 2);
+  // Positions follow the group's order, and each names its own event.
+  std::vector<int64_t> all;
+  for (auto& res : r)
+    for (auto& part : *res)
+      all.insert(all.end(), part.positions.begin(), part.positions.end());
+  BOOST_TEST(std::is_sorted(all.begin(), all.end()));
+  BOOST_TEST(writing_transactions(store, {a, c, d}) == 1);
+  auto page = store.read_stream(b, 3, 10);
+  BOOST_REQUIRE(page);
+  BOOST_REQUIRE(page->events.size() == 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    BOOST_TEST(page->events[i].global_position ==
+               r[1]->at(0).positions[i]);
+    BOOST_TEST(page->events[i].data ==
+               R"({"b": )" + std::to_string(i + 3) + "}");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_group_is_nothing) {

@@ -80,12 +80,56 @@ BOOST_AUTO_TEST_CASE(defaults_come_from_config_and_are_valid) {
   BOOST_TEST(opts.max_group_bytes == defaults::group_commit_max_bytes);
   BOOST_TEST(opts.max_queue_items == defaults::outage_queue_max_items);
   BOOST_TEST(opts.max_queue_bytes == defaults::outage_queue_max_bytes);
+  BOOST_TEST(opts.min_parallel_group == defaults::group_commit_min_parallel);
   BOOST_TEST(!validate(opts));
   opts.max_group_bytes = 0;
   auto err = validate(opts);
   BOOST_TEST(err == ec::invalid_argument);
   BOOST_TEST(describe(err).find("group-commit-max-bytes") != std::string::npos,
              describe(err));
+  opts = commit_queue_options{};
+  opts.min_parallel_group = 0;
+  err = validate(opts);
+  BOOST_TEST(err == ec::invalid_argument);
+  BOOST_TEST(describe(err).find("group-commit-min-parallel")
+                 != std::string::npos,
+             describe(err));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_group_starts_at_once_when_none_is_in_flight,
+                        fixture) {
+  auto opts = roomy();
+  opts.min_parallel_group = 3;
+  commit_queue q{opts};
+  BOOST_TEST(!q.ready(0)); // nothing waits
+  add(q, "game-1");
+  BOOST_TEST(q.ready(0));
+}
+
+BOOST_FIXTURE_TEST_CASE(beside_a_group_in_flight_the_next_waits_to_grow,
+                        fixture) {
+  auto opts = roomy();
+  opts.min_parallel_group = 3;
+  commit_queue q{opts};
+  add(q, "game-1");
+  add(q, "game-2");
+  BOOST_TEST(!q.ready(1));
+  BOOST_TEST(!q.ready(2));
+  add(q, "game-3");
+  BOOST_TEST(q.ready(1));
+  BOOST_TEST(q.ready(3));
+  // Taking the group empties the queue: the next waits again.
+  BOOST_TEST(q.next_group(t0).size() == 3u);
+  BOOST_TEST(!q.ready(1));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_threshold_of_one_starts_whenever_a_connection_is_free,
+                        fixture) {
+  auto opts = roomy();
+  opts.min_parallel_group = 1;
+  commit_queue q{opts};
+  add(q, "game-1");
+  BOOST_TEST(q.ready(4));
 }
 
 BOOST_AUTO_TEST_CASE(empty_queue) {
