@@ -199,9 +199,17 @@ END $$;
 
 } // namespace
 
+// es_lock_streams ran one SPI statement per stream; the locks are now taken
+// by one plain statement (sql::lock_streams), which costs the server about
+// half as much per stream.
+constexpr char schema_v2[] = R"sql(
+DROP FUNCTION es_lock_streams(text[]);
+)sql";
+
 const std::vector<migration>& migrations() {
   static const std::vector<migration> all{
       {1, "streams, events, snapshots, append functions", schema_v1},
+      {2, "stream locks by one statement", schema_v2},
   };
   return all;
 }
@@ -235,8 +243,21 @@ const pg::statement record_migration{
     "es_record_migration",
     "INSERT INTO es_migrations (version, name) VALUES ($1::int, $2)", 2};
 
-const pg::statement lock_streams{"es_lock_streams",
-                                 "SELECT es_lock_streams($1::text[])", 1};
+// Serializes appends to the same streams: an exclusive transaction-level
+// advisory lock per stream (two-int4 key: namespace, hash of the stream id),
+// taken in hash order so that multi-stream appends and groups cannot
+// deadlock. A racing append waits for the one ahead and then checks its
+// expectation against the committed version, instead of failing on the
+// unique index and retrying. Streams whose hashes collide merely share a
+// lock. The aggregate consumes the sorted subquery row by row, so the locks
+// are taken in that order.
+#define ES_STREAM_LOCK_NAMESPACE "1702063201"
+const pg::statement lock_streams{
+    "es_lock_streams",
+    "SELECT count(pg_advisory_xact_lock(" ES_STREAM_LOCK_NAMESPACE ", h)) "
+    "FROM (SELECT DISTINCT hashtext(s) AS h FROM unnest($1::text[]) AS u(s) "
+    "ORDER BY 1) AS l",
+    1};
 
 const pg::statement reserve_positions{
     "es_reserve_positions",
@@ -301,7 +322,8 @@ const pg::statement bench_baseline_insert{
     "SELECT es_append_head($1, $2::int, $3::bigint, $4::boolean) AS v "
     "FROM (SELECT pg_advisory_xact_lock_shared((1::bigint << 62) "
     "| es_position_floor()) "
-    "FROM (SELECT es_lock_streams(ARRAY[$1]::text[]) OFFSET 0) AS l "
+    "FROM (SELECT pg_advisory_xact_lock(" ES_STREAM_LOCK_NAMESPACE
+    ", hashtext($1)) OFFSET 0) AS l "
     "OFFSET 0) AS r) "
     ES_INSERT_APPENDED_EVENTS,
     10};

@@ -58,6 +58,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -93,7 +94,7 @@ constexpr int exit_usage = 2;
 constexpr const char* synopsis =
     "usage: es-bench --scenario append --batch B --streams S --events N\n"
     "                [--pool-size P] [--dsn DSN] [--data-dir DIR] [--json]\n"
-    "                [--scheduler stealing|sharing]\n";
+    "                [--scheduler stealing|sharing] [--callers actors|threads]\n";
 
 constexpr const char* details =
     "\n"
@@ -118,6 +119,11 @@ constexpr const char* details =
     "                    'stealing' (CAF's own default, whose idle workers\n"
     "                    poll with short sleeps: more context switches, which\n"
     "                    cost more than they save on a machine with few cores)\n"
+    "  --callers KIND    who calls the store on the actor path, one per\n"
+    "                    stream: 'actors' (default: event-based actors sending\n"
+    "                    typed requests to the node, as bot code in actors\n"
+    "                    does) or 'threads' (threads calling the blocking\n"
+    "                    es::store facade, as code outside actors does)\n"
     "  --help            print this and exit\n";
 
 // -- Command line -------------------------------------------------------------
@@ -132,6 +138,8 @@ struct options {
   std::string data_dir;
   /// CAF's scheduler.policy for the actor path.
   std::string scheduler = "sharing";
+  /// Who calls the store on the actor path: "actors" or "threads".
+  std::string callers = "actors";
   bool json = false;
   bool help = false;
 };
@@ -174,7 +182,8 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
     const bool known = name == "--scenario" || name == "--batch" ||
                        name == "--streams" || name == "--events" ||
                        name == "--pool-size" || name == "--dsn" ||
-                       name == "--data-dir" || name == "--scheduler";
+                       name == "--data-dir" || name == "--scheduler" ||
+                       name == "--callers";
     if (!known)
       return "unknown argument '" + std::string{arg} + "'";
     if (!value) {
@@ -211,6 +220,11 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
       if (value->empty())
         return "--dsn: empty connection string";
       out.dsn = *value;
+    } else if (name == "--callers") {
+      if (*value != "actors" && *value != "threads")
+        return "--callers: unknown kind '" + *value +
+               "' (known: actors, threads)";
+      out.callers = *value;
     } else if (name == "--scheduler") {
       if (*value != "stealing" && *value != "sharing")
         return "--scheduler: unknown policy '" + *value +
@@ -437,6 +451,101 @@ caf::error wait_for_pool(es::store& store, size_t pool_size,
   }
 }
 
+/// Counts finished callers; the main thread waits for all of them.
+class countdown {
+public:
+  explicit countdown(size_t n) : left_(n) {}
+  void done() {
+    std::lock_guard<std::mutex> lock{mtx_};
+    if (--left_ == 0)
+      cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    cv_.wait(lock, [this] { return left_ == 0; });
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  size_t left_;
+};
+
+/// What one caller of the actor path shares with the main thread.
+struct caller_job {
+  es::node_actor node;
+  stream_plan* plan = nullptr;
+  std::vector<double>* latencies = nullptr;
+  failure* failed = nullptr;
+  countdown* finished = nullptr;
+  std::chrono::milliseconds timeout{0};
+};
+
+/// The body of a caller actor: sends call `call` of its plan (the stream
+/// being at `version`), checks the reply, and goes on with the next call.
+void call_from_actor(caf::event_based_actor* self, caller_job job,
+                     size_t call, int64_t version) {
+  auto& events = job.plan->calls[call];
+  auto n = events.size();
+  es::append_command cmd;
+  cmd.part = es::stream_append{job.plan->stream,
+                               es::expected_version::exact(version),
+                               std::move(events)};
+  cmd.mode = es::durability::full;
+  auto t0 = clock_type::now();
+  cmd.deadline = t0 + job.timeout;
+  self->request(job.node, job.timeout, es::append_atom_v, std::move(cmd))
+      .then(
+          [=](es::append_result& res) {
+            job.latencies->push_back(millis(clock_type::now() - t0));
+            auto bad = check_versions(version, n, res.first_version,
+                                      res.last_version, res.positions.size());
+            if (bad || res.replayed) {
+              job.failed->raise(es::make_error(
+                  es::ec::database_error,
+                  "actor path: append to " + job.plan->stream + ": "
+                      + (bad ? *bad : "reported as a replay")));
+            } else if (call + 1 < job.plan->calls.size()
+                       && !job.failed->raised()) {
+              call_from_actor(self, job, call + 1, res.last_version);
+              return;
+            }
+            job.finished->done();
+          },
+          [=](caf::error& err) {
+            job.failed->raise(in_context(
+                err, "actor path: append to " + job.plan->stream
+                         + " (expected version " + std::to_string(version)
+                         + ")"));
+            job.finished->done();
+          });
+}
+
+/// Runs every stream's plan from its own actor (typed requests to the
+/// node, one in flight per stream) and returns the wall-clock time from
+/// the first spawn until the last reply.
+clock_type::duration run_caller_actors(caf::actor_system& sys,
+                                       const es::node_actor& node,
+                                       std::vector<stream_plan>& plan,
+                                       std::vector<std::vector<double>>& lat,
+                                       failure& failed,
+                                       std::chrono::milliseconds timeout) {
+  countdown finished{plan.size()};
+  auto started = clock_type::now();
+  for (size_t k = 0; k < plan.size(); ++k) {
+    caller_job job{node, &plan[k], &lat[k], &failed, &finished, timeout};
+    if (plan[k].calls.empty()) {
+      finished.done();
+      continue;
+    }
+    sys.spawn([job](caf::event_based_actor* self) {
+      call_from_actor(self, job, 0, 0);
+    });
+  }
+  finished.wait();
+  return clock_type::now() - started;
+}
+
 caf::expected<summary> run_actor_path(const options& opts,
                                       const std::string& dsn,
                                       const std::string& run,
@@ -468,7 +577,14 @@ caf::expected<summary> run_actor_path(const options& opts,
   auto before = store.status();
   failure failed;
   std::vector<std::vector<double>> latencies(opts.streams);
-  auto elapsed = run_timed(opts.streams, [&](size_t k) {
+  for (auto& l : latencies)
+    l.reserve(opts.events / opts.streams + 1);
+  auto elapsed =
+      opts.callers == "actors"
+          ? run_caller_actors(sys, store.node(), plan, latencies, failed,
+                              std::chrono::duration_cast<
+                                  std::chrono::milliseconds>(aopts.timeout))
+          : run_timed(opts.streams, [&](size_t k) {
     auto& p = plan[k];
     auto& lat = latencies[k];
     lat.reserve(p.calls.size());
@@ -669,6 +785,8 @@ std::string to_json(const report& r) {
   num("ratio", es::bench::ratio(r.actor.events_per_s, r.baseline.events_per_s));
   w.Key("scheduler");
   w.String(r.opts.scheduler);
+  w.Key("callers");
+  w.String(r.opts.callers);
   w.Key("embedded_cluster");
   w.Bool(r.embedded);
   w.EndObject();
@@ -681,7 +799,8 @@ std::string to_table(const report& r) {
   out << "es-bench: scenario " << r.opts.scenario << ", batch " << r.opts.batch
       << ", streams " << r.opts.streams << ", events " << r.opts.events
       << ", pool size " << r.opts.pool_size << ", CAF scheduler "
-      << r.opts.scheduler << (r.embedded ? " (embedded cluster, fsync on)" : "")
+      << r.opts.scheduler << ", callers " << r.opts.callers
+      << (r.embedded ? " (embedded cluster, fsync on)" : "")
       << "\n\n";
   out << std::left << std::setw(22) << "" << std::right << std::setw(12)
       << "events/s" << std::setw(10) << "p50 ms" << std::setw(10) << "p99 ms"
