@@ -28,31 +28,6 @@ int64_t kind_code(expected_version::kind k) {
   return static_cast<int64_t>(k);
 }
 
-/// Parameters of `sql::append_events` for one stream.
-pg::params append_params(const stream_append& part, bool allow_recreate) {
-  pg::array_literal ids, types, versions, data, meta, created;
-  for (auto& ev : part.events) {
-    ids.add(to_string(ev.id));
-    types.add(ev.type);
-    versions.add(int64_t{ev.version});
-    data.add(ev.data);
-    meta.add(ev.metadata);
-    created.add(micros(ev.created_at));
-  }
-  pg::params out;
-  out.add(part.stream)
-      .add(kind_code(part.expected.mode))
-      .add(part.expected.value)
-      .add(allow_recreate)
-      .add(ids.finish())
-      .add(types.finish())
-      .add(versions.finish())
-      .add(data.finish())
-      .add(meta.finish())
-      .add(created.finish());
-  return out;
-}
-
 /// Parameters of `sql::find_events` for one stream.
 pg::params find_params(const stream_append& part) {
   pg::array_literal ids, types, versions, data, meta;
@@ -72,7 +47,7 @@ pg::params find_params(const stream_append& part) {
   return out;
 }
 
-/// The parts of a group, flattened in the order `sql::append_group_events`
+/// The parts of a group, flattened in the order `sql::append_events`
 /// takes them.
 using part_refs = std::vector<const stream_append*>;
 
@@ -88,8 +63,9 @@ bool distinct_streams(const part_refs& parts) {
   return std::adjacent_find(names.begin(), names.end()) == names.end();
 }
 
-/// Parameters of `sql::append_group_events` for `parts`.
-pg::params group_params(const part_refs& parts, bool allow_recreate) {
+} // namespace
+
+pg::params append_events_params(const part_refs& parts, bool allow_recreate) {
   pg::array_literal streams, kinds, expected;
   pg::array_literal owners, offsets, ids, types, versions, data, meta, created;
   int64_t owner = 0;
@@ -125,6 +101,8 @@ pg::params group_params(const part_refs& parts, bool allow_recreate) {
       .add(created.finish());
   return out;
 }
+
+namespace {
 
 /// Fills one result from `rows[first, first + count)` of an append's
 /// RETURNING (global_position, stream_version).
@@ -332,7 +310,8 @@ event_store::try_group(const std::vector<std::vector<stream_append>>& requests,
       owner.push_back(k);
     }
   // The whole group as one statement is the fast path. When it fails with
-  // an SQL error, one statement per stream tells which request failed.
+  // an SQL error, one statement per stream tells which request failed (for
+  // a single part, the two are the same statement).
   if (parts.size() > 1 && distinct_streams(parts)) {
     auto one = run_group(parts, owner, pending.size(), relaxed, true, failed);
     if (one || failed != ask_each_part)
@@ -358,12 +337,12 @@ event_store::run_group(const std::vector<const stream_append*>& parts,
     pipe.add(sql::relaxed_commit, {});
   const size_t preamble = relaxed ? 3 : 2;
   if (one_statement)
-    pipe.add(sql::append_group_events,
-             group_params(parts, opts_.allow_stream_recreate));
+    pipe.add(sql::append_events,
+             append_events_params(parts, opts_.allow_stream_recreate));
   else
     for (auto* part : parts)
       pipe.add(sql::append_events,
-               append_params(*part, opts_.allow_stream_recreate));
+               append_events_params({part}, opts_.allow_stream_recreate));
   size_t failed_at = 0;
   auto results = pipe.run(&failed_at);
   if (!results) {

@@ -45,6 +45,12 @@
 
 namespace es::storage {
 
+/// Parameters of `sql::append_events` for `parts` (distinct streams), in
+/// that order. Also used by the benchmark baseline (tools/es_bench.cpp), so
+/// that it writes exactly what the store writes.
+pg::params append_events_params(const std::vector<const stream_append*>& parts,
+                                bool allow_recreate);
+
 class event_store {
 public:
   /// Connects to `dsn` and applies pending schema migrations.

@@ -199,17 +199,47 @@ END $$;
 
 } // namespace
 
-// es_lock_streams ran one SPI statement per stream; the locks are now taken
-// by one plain statement (sql::lock_streams), which costs the server about
-// half as much per stream.
+// Appends by set-based statements (sql::lock_streams, sql::append_events):
+// es_lock_streams ran one SPI statement per stream and es_append_head three,
+// which cost the server more than the inserts themselves. The heads are now
+// read by the append statement's own joins; es_settle_head only checks them
+// (simple expressions, no SPI) and touches es_streams when a stream is new
+// or revived.
 constexpr char schema_v2[] = R"sql(
 DROP FUNCTION es_lock_streams(text[]);
+DROP FUNCTION es_append_head(text, int, bigint, boolean);
+
+-- The head of a stream for an append, from what the caller read: checks the
+-- expected version (es_check_version), creates the stream row on first
+-- append, recreates a soft-deleted stream when allowed, and returns the
+-- current version.
+CREATE FUNCTION es_settle_head(p_stream text, p_kind int, p_expected bigint,
+                               p_actual bigint, p_known boolean,
+                               p_deleted boolean, p_allow_recreate boolean)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  v_actual bigint;
+BEGIN
+  v_actual := es_check_version(p_stream, p_kind, p_expected, p_actual,
+                               p_deleted);
+  IF NOT p_known THEN
+    INSERT INTO es_streams (stream_id) VALUES (p_stream)
+      ON CONFLICT DO NOTHING;
+  ELSIF p_deleted THEN
+    IF NOT p_allow_recreate THEN
+      RAISE EXCEPTION 'stream % was deleted and may not be recreated',
+        p_stream USING ERRCODE = 'ES410';
+    END IF;
+    UPDATE es_streams SET deleted_at = NULL WHERE stream_id = p_stream;
+  END IF;
+  RETURN v_actual;
+END $$;
 )sql";
 
 const std::vector<migration>& migrations() {
   static const std::vector<migration> all{
       {1, "streams, events, snapshots, append functions", schema_v1},
-      {2, "stream locks by one statement", schema_v2},
+      {2, "set-based appends", schema_v2},
   };
   return all;
 }
@@ -265,68 +295,72 @@ const pg::statement reserve_positions{
     "| es_position_floor())",
     0};
 
-// The insert of one stream's events after a CTE `h` that yields the
-// stream's current version `v` (es_append_head); parameters $1 and $5-$10
-// as in `append_events`. Shared by the store's append and the benchmark
-// baseline, so that both do exactly the same work.
-#define ES_INSERT_APPENDED_EVENTS                                              \
+// The inserts of an append after a CTE `h` (ord, stream, v) holding each
+// stream's settled head: parameters $5-$12 as in `append_events`. Shared by
+// the store's append and the benchmark baseline, so that both insert alike.
+#define ES_INSERT_AFTER_HEADS                                                  \
   "INSERT INTO es_events (event_id, stream_id, stream_version, event_type, "   \
   "event_version, data, metadata, created_at) "                                \
-  "SELECT x.id, $1, h.v + x.ord, x.type, x.ver, x.data, x.meta, "              \
+  "SELECT x.id, h.stream, h.v + x.off, x.type, x.ver, x.data, x.meta, "        \
   "'epoch'::timestamptz + x.us * interval '1 microsecond' "                    \
-  "FROM h, "                                                                   \
-  "unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[], "       \
-  "$10::bigint[]) WITH ORDINALITY AS x(id, type, ver, data, meta, us, ord) "   \
+  "FROM unnest($5::int[], $6::int[], $7::uuid[], $8::text[], $9::int[], "      \
+  "$10::jsonb[], $11::jsonb[], $12::bigint[]) "                                \
+  "WITH ORDINALITY AS x(owner, off, id, type, ver, data, meta, us, ord) "      \
+  "JOIN h ON h.ord = x.owner "                                                 \
   "ORDER BY x.ord "                                                            \
   "RETURNING global_position, stream_version"
 
+// Each stream's head is read by joins of this one statement (after
+// lock_streams, so no other append can move it), settled by es_settle_head,
+// and then every event is inserted in the order given. The LIMITs keep both
+// lookups parameterized index scans, also in the generic plan PostgreSQL
+// switches to for a prepared statement (a plain join there hashes the
+// whole es_streams table).
 const pg::statement append_events{
     "es_append_events",
     "WITH h AS MATERIALIZED ("
-    "SELECT es_append_head($1, $2::int, $3::bigint, $4::boolean) AS v) "
-    ES_INSERT_APPENDED_EVENTS,
-    10};
-
-const pg::statement append_group_events{
-    "es_append_group_events",
-    "WITH h AS MATERIALIZED ("
-    "SELECT a.ord, a.stream, es_append_head(a.stream, a.kind, a.expected, "
+    "SELECT a.ord, a.stream, es_settle_head(a.stream, a.kind, a.expected, "
+    "coalesce(e.v, 0), coalesce(s.known, false), coalesce(s.deleted, false), "
     "$4::boolean) AS v "
     "FROM unnest($1::text[], $2::int[], $3::bigint[]) "
-    "WITH ORDINALITY AS a(stream, kind, expected, ord)) "
-    "INSERT INTO es_events (event_id, stream_id, stream_version, event_type, "
-    "event_version, data, metadata, created_at) "
-    "SELECT x.id, h.stream, h.v + x.off, x.type, x.ver, x.data, x.meta, "
-    "'epoch'::timestamptz + x.us * interval '1 microsecond' "
-    "FROM unnest($5::int[], $6::int[], $7::uuid[], $8::text[], $9::int[], "
-    "$10::jsonb[], $11::jsonb[], $12::bigint[]) "
-    "WITH ORDINALITY AS x(owner, off, id, type, ver, data, meta, us, ord) "
-    "JOIN h ON h.ord = x.owner "
-    "ORDER BY x.ord "
-    "RETURNING global_position, stream_version",
+    "WITH ORDINALITY AS a(stream, kind, expected, ord) "
+    "LEFT JOIN LATERAL (SELECT true AS known, "
+    "t.deleted_at IS NOT NULL AS deleted FROM es_streams t "
+    "WHERE t.stream_id = a.stream LIMIT 1) s ON true "
+    "LEFT JOIN LATERAL (SELECT stream_version AS v FROM es_events "
+    "WHERE stream_id = a.stream ORDER BY stream_version DESC LIMIT 1) e "
+    "ON true) "
+    ES_INSERT_AFTER_HEADS,
     12};
 
-// Benchmark baseline only (tools/es_bench.cpp), never used by the store: one
-// append as a single autocommit statement, i.e. one transaction and one
-// commit per call, for comparison with the actor runtime's group commit. It
-// does the same work as the store's own append of one stream (lock_streams,
-// reserve_positions, append_events), in the same order: the OFFSET 0
-// subqueries keep the planner from merging them, so the stream lock is taken
-// first, then the position reservation, then es_append_head checks the
-// expected version, all before the first row is inserted.
-// (stream, kind, expected, allow_recreate, ids[], types[], versions[],
-//  data[], metadata[], created_us[]) -> global_position, stream_version
+// Benchmark baseline only (tools/es_bench.cpp), never used by the store: an
+// append to one stream as a single autocommit statement, i.e. one
+// transaction and one commit per call, for comparison with the actor
+// runtime's group commit. It does the same work as the store's append
+// (lock_streams, reserve_positions, append_events), in the same order: each
+// step is a subquery the next one refers to (OFFSET 0 keeps the planner
+// from merging them; the LATERAL references keep it from reordering them),
+// so the stream lock is taken first, then the position reservation, then
+// the head is read and settled, all before the first row is inserted.
 const pg::statement bench_baseline_insert{
     "es_bench_baseline_insert",
     "WITH h AS MATERIALIZED ("
-    "SELECT es_append_head($1, $2::int, $3::bigint, $4::boolean) AS v "
-    "FROM (SELECT pg_advisory_xact_lock_shared((1::bigint << 62) "
-    "| es_position_floor()) "
+    "SELECT 1::bigint AS ord, ($1::text[])[1] AS stream, "
+    "es_settle_head(($1::text[])[1], ($2::int[])[1], ($3::bigint[])[1], "
+    "coalesce(e.v, 0), coalesce(s.known, false), "
+    "coalesce(s.deleted, false), $4::boolean) AS v "
+    "FROM (SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock_shared("
+    "(1::bigint << 62) | es_position_floor()) "
     "FROM (SELECT pg_advisory_xact_lock(" ES_STREAM_LOCK_NAMESPACE
-    ", hashtext($1)) OFFSET 0) AS l "
-    "OFFSET 0) AS r) "
-    ES_INSERT_APPENDED_EVENTS,
-    10};
+    ", hashtext(($1::text[])[1])) OFFSET 0) AS l OFFSET 0) AS p OFFSET 0) AS r "
+    "LEFT JOIN LATERAL (SELECT true AS known, "
+    "t.deleted_at IS NOT NULL AS deleted FROM es_streams t "
+    "WHERE t.stream_id = ($1::text[])[1] AND r.locked = 1 LIMIT 1) s ON true "
+    "LEFT JOIN LATERAL (SELECT stream_version AS v FROM es_events "
+    "WHERE stream_id = ($1::text[])[1] AND r.locked = 1 "
+    "ORDER BY stream_version DESC LIMIT 1) e ON true) "
+    ES_INSERT_AFTER_HEADS,
+    12};
 
 const pg::statement relaxed_commit{
     "es_relaxed_commit",
@@ -498,7 +532,7 @@ std::vector<const pg::statement*> all_statements() {
       &soft_delete_stream,  &allow_hard_delete,      &delete_stream_events,
       &delete_stream_row,   &delete_stream_snapshot, &record_snapshot,
       &read_snapshot,       &delete_snapshot,        &relaxed_commit,
-      &health_check,        &bench_baseline_insert};
+      &health_check,        &lock_streams,           &bench_baseline_insert};
   auto logs = all_read_log_statements();
   out.insert(out.end(), logs.begin(), logs.end());
   return out;

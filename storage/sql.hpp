@@ -75,26 +75,23 @@ extern const pg::statement lock_streams;
 /// before any insert of the transaction. See storage/event_store.hpp.
 extern const pg::statement reserve_positions; // ()
 
-/// Checks the expected version and inserts a stream's events.
-/// (stream, kind, expected, allow_recreate, ids[], types[], versions[],
-///  data[], metadata[], created_us[]) -> global_position, stream_version
-extern const pg::statement append_events;
-
-/// `append_events` for several streams in one statement: the executor,
-/// the index set and the RETURNING are set up once per group instead of once
-/// per stream, which is most of the server's work for small appends. The
-/// streams must be distinct (each head is read before any row is inserted)
-/// and already locked. Rows come back in event order.
+/// Checks the expected versions and inserts the events of one or more
+/// streams in one statement: the executor, the index set and the RETURNING
+/// are set up once per group instead of once per stream, which is most of
+/// the server's work for small appends. The streams must be distinct (every
+/// head is read before any row is inserted) and locked by `lock_streams` in
+/// the same transaction, after `reserve_positions`. Rows come back in event
+/// order. A failed expectation raises ES409 naming the stream.
 /// (streams[], kinds[], expected[], allow_recreate, owner[] (1-based index
 ///  into streams), offset[] (1-based within its stream), ids[], types[],
 ///  versions[], data[], metadata[], created_us[])
 ///   -> global_position, stream_version
-extern const pg::statement append_group_events;
+extern const pg::statement append_events;
 
 /// Benchmark baseline only (tools/es_bench.cpp; the store never uses it):
-/// lock_streams + reserve_positions + append_events for one stream as one
-/// autocommit statement (one transaction per call). Same parameters and
-/// result as `append_events`.
+/// lock_streams + reserve_positions + append_events for exactly one stream
+/// as one autocommit statement (one transaction per call). Same parameters
+/// (arrays of one stream) and result as `append_events`.
 extern const pg::statement bench_baseline_insert;
 
 /// Turns off synchronous_commit for the rest of the transaction (a relaxed

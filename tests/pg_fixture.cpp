@@ -104,17 +104,14 @@ int64_t begin_open_append(storage::event_store& store,
   BOOST_REQUIRE(
       conn.exec(sql::lock_streams, pg::params{}.add(locked.finish())));
   BOOST_REQUIRE(conn.exec(sql::reserve_positions));
-  pg::params args;
-  args.add(stream)
-      .add(int64_t{0}) // expected version: any
-      .add(int64_t{0})
-      .add(true)
-      .add("{" + to_string(uuid::v7()) + "}")
-      .add("{Held}")
-      .add("{1}")
-      .add(R"({"{\"held\":true}"})")
-      .add("{\"{}\"}")
-      .add("{" + std::to_string(now_utc().time_since_epoch().count()) + "}");
+  stream_append part;
+  part.stream = stream;
+  part.expected = expected_version::any();
+  event_data held;
+  held.type = "Held";
+  held.data = R"({"held":true})";
+  part.events.push_back(std::move(held));
+  auto args = storage::append_events_params({&part}, true);
   auto res = conn.exec(sql::append_events, args);
   BOOST_REQUIRE_MESSAGE(res, error_of(res));
   return res->int64(0, 0);

@@ -19,16 +19,19 @@
 //
 // - Actor path: `es::start` with the DSN and pool size P (default: the
 //   library's) on an actor system with CAF's sharing scheduler (or the
-//   --scheduler policy), then S caller threads, one per stream, each
-//   calling the blocking `store.append` in turn. The node queues concurrent
+//   --scheduler policy), then S callers, one per stream, each appending
+//   its calls in turn: event-based actors sending typed requests to the
+//   node (--callers actors, the default) or threads calling the blocking
+//   `store.append` (--callers threads). The node queues concurrent
 //   appends and commits many per transaction (group commit).
 // - Baseline: min(S, P) threads, each owning one libpq connection and
 //   serving its share of the streams round-robin (stream k belongs to
 //   thread k % T). Each call is one autocommit statement,
 //   `sql::bench_baseline_insert`: the same stream lock, position
 //   reservation, version check and insert as the store's own append, and
-//   one commit (one WAL flush) per call. Its latency counts from building
-//   the parameters to the reply, not the wait for the thread's turn.
+//   one commit (one WAL flush) per call. Its latency counts
+//   from building the parameters to the reply, not the wait for the
+//   thread's turn.
 //
 // Both paths use their own stream ids ("bench-<run>-a<i>", "bench-<run>-b<i>"),
 // run one after the other (actor path first; the store is stopped before the
@@ -52,6 +55,7 @@
 #include "messages/metadata.hpp"
 #include "registry/game_catalog.hpp"
 #include "storage/embedded_cluster.hpp"
+#include "storage/event_store.hpp"
 #include "storage/pg.hpp"
 #include "storage/sql.hpp"
 #include "tools/bench/stats.hpp"
@@ -630,48 +634,26 @@ caf::expected<summary> run_actor_path(const options& opts,
 
 // -- Baseline -----------------------------------------------------------------
 
-/// Parameters of `sql::bench_baseline_insert` (as the store builds those of
-/// `append_events`): one stream, expected version exact(`version`).
-es::pg::params baseline_params(const std::string& stream, int64_t version,
-                               const std::vector<es::event_data>& events) {
-  es::pg::array_literal ids, types, versions, data, meta, created;
-  for (auto& ev : events) {
-    ids.add(es::to_string(ev.id));
-    types.add(ev.type);
-    versions.add(int64_t{ev.version});
-    data.add(ev.data);
-    meta.add(ev.metadata);
-    created.add(static_cast<int64_t>(ev.created_at.time_since_epoch().count()));
-  }
-  es::pg::params out;
-  out.add(stream)
-      .add(static_cast<int64_t>(es::expected_version::kind::exact))
-      .add(version)
-      .add(true) // allow_recreate: the store's default
-      .add(ids.finish())
-      .add(types.finish())
-      .add(versions.finish())
-      .add(data.finish())
-      .add(meta.finish())
-      .add(created.finish());
-  return out;
-}
-
-/// One baseline call: one autocommit statement; checks where it landed and
-/// returns the new version.
+/// One baseline call: one autocommit statement doing what the store does
+/// for a group of one append (sql::bench_baseline_insert, with the store's
+/// own parameters); checks where it landed and returns the new version.
 caf::expected<int64_t>
 baseline_call(es::pg::connection& conn, const std::string& stream,
-              int64_t version, const std::vector<es::event_data>& events) {
+              int64_t version, std::vector<es::event_data> events) {
+  auto n = events.size();
+  es::stream_append part{stream, es::expected_version::exact(version),
+                         std::move(events)};
   auto res = conn.exec(es::sql::bench_baseline_insert,
-                       baseline_params(stream, version, events));
+                       es::storage::append_events_params(
+                           {&part}, es::defaults::allow_stream_recreate));
   if (!res)
     return in_context(res.error(), "baseline: append to " + stream +
                                        " (expected version " +
                                        std::to_string(version) + ")");
-  auto rows = static_cast<size_t>(res->rows());
-  auto first = rows > 0 ? res->int64(0, 1) : 0;
-  auto last = rows > 0 ? res->int64(res->rows() - 1, 1) : 0;
-  if (auto bad = check_versions(version, events.size(), first, last, rows))
+  auto count = static_cast<size_t>(res->rows());
+  auto first = count > 0 ? res->int64(0, 1) : 0;
+  auto last = count > 0 ? res->int64(res->rows() - 1, 1) : 0;
+  if (auto bad = check_versions(version, n, first, last, count))
     return es::make_error(es::ec::database_error,
                           "baseline: append to " + stream + ": " + *bad);
   return last;
