@@ -49,7 +49,7 @@ inline constexpr size_t group_commit_max_bytes = 4 * 1024 * 1024;
 /// transaction in flight to finish. Larger groups cost the server less per
 /// event than more concurrent transactions (es-bench, README), and with no
 /// transaction in flight an append never waits for this.
-inline constexpr size_t group_commit_min_parallel = 16;
+inline constexpr size_t group_commit_min_parallel = 32;
 
 /// Most appends waiting for a transaction (in normal operation and while
 /// PostgreSQL is unreachable); past it appends fail at once with
