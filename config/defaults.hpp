@@ -116,4 +116,26 @@ inline constexpr std::chrono::milliseconds stream_idle_timeout{60'000};
 inline constexpr size_t max_restarts = 5;
 inline constexpr std::chrono::milliseconds restart_window{60'000};
 
+// -- Subscriptions (actors/delivery_window.hpp) --------------------------------
+
+/// Events a subscription holds in memory (queued and in flight); past it a
+/// slow subscriber's events are read from the database again later.
+inline constexpr size_t subscription_max_buffered = 10'000;
+
+/// Deliveries of one event before it is parked.
+inline constexpr uint32_t subscription_max_attempts = 5;
+
+/// How long a subscriber has to acknowledge an event.
+inline constexpr std::chrono::milliseconds subscription_ack_timeout{30'000};
+
+/// The delay before the first redelivery; doubles per attempt up to the max.
+inline constexpr std::chrono::milliseconds subscription_retry_delay{100};
+inline constexpr std::chrono::milliseconds subscription_retry_delay_max{10'000};
+
+/// A persistent subscription writes its checkpoint after this many settled
+/// events or this much time, whichever comes first.
+inline constexpr size_t subscription_checkpoint_every = 100;
+inline constexpr std::chrono::milliseconds subscription_checkpoint_interval{
+    1'000};
+
 } // namespace es::defaults

@@ -1,0 +1,183 @@
+#include "actors/delivery_window.hpp"
+
+#include "messages/error.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace es {
+
+caf::error validate(const delivery_options& opts) {
+  auto bad = [](const char* name, const char* rule) {
+    return make_error(ec::invalid_argument, std::string{"option subscription."}
+                                                + name + ": " + rule);
+  };
+  using zero = delivery_options::duration;
+  if (opts.max_buffered == 0)
+    return bad("max-buffered", "must be at least 1");
+  if (opts.max_attempts == 0)
+    return bad("max-attempts", "must be at least 1");
+  if (opts.ack_timeout <= zero::zero())
+    return bad("ack-timeout", "must be greater than 0");
+  if (opts.retry_delay <= zero::zero())
+    return bad("retry-delay", "must be greater than 0");
+  if (opts.retry_delay_max < opts.retry_delay)
+    return bad("retry-delay-max", "must be at least retry-delay");
+  if (opts.checkpoint_every == 0)
+    return bad("checkpoint-every", "must be at least 1");
+  if (opts.checkpoint_interval <= zero::zero())
+    return bad("checkpoint-interval", "must be greater than 0");
+  return {};
+}
+
+delivery_window::delivery_window(delivery_options opts, int64_t checkpoint,
+                                 time_point now)
+  : opts_(opts), head_(checkpoint), saved_(checkpoint), saved_at_(now) {
+  // nop
+}
+
+bool delivery_window::offer(int64_t position, std::string partition) {
+  if (position <= head_ || full())
+    return false;
+  head_ = position;
+  queued_.emplace(position, entry{std::move(partition), 0, time_point{}});
+  return true;
+}
+
+void delivery_window::scanned(int64_t position) {
+  head_ = std::max(head_, position);
+}
+
+std::optional<delivery> delivery_window::next(
+    time_point now,
+    const std::function<bool(std::string_view partition)>& accepts) {
+  // Partitions with an event in flight, or with an earlier queued event
+  // that cannot go now: their later events wait.
+  std::unordered_set<std::string_view> blocked;
+  for (auto& [pos, e] : in_flight_)
+    if (!e.partition.empty())
+      blocked.insert(e.partition);
+  for (auto it = queued_.begin(); it != queued_.end(); ++it) {
+    auto& e = it->second;
+    bool partitioned = !e.partition.empty();
+    if (partitioned && blocked.count(e.partition) != 0)
+      continue;
+    bool ready = e.at <= now && (!accepts || accepts(e.partition));
+    if (!ready) {
+      if (partitioned)
+        blocked.insert(e.partition);
+      continue;
+    }
+    auto node = queued_.extract(it);
+    node.mapped().attempts += 1;
+    node.mapped().at = now + opts_.ack_timeout;
+    delivery out{node.key(), node.mapped().partition, node.mapped().attempts};
+    in_flight_.insert(std::move(node));
+    return out;
+  }
+  return std::nullopt;
+}
+
+bool delivery_window::ack(int64_t position) {
+  if (in_flight_.erase(position) == 0)
+    return false;
+  ++settled_since_save_;
+  return true;
+}
+
+std::optional<parked> delivery_window::fail(int64_t position, entry e,
+                                            time_point now,
+                                            std::string reason) {
+  if (e.attempts >= opts_.max_attempts) {
+    ++settled_since_save_;
+    return parked{position, e.attempts, std::move(reason)};
+  }
+  auto delay = opts_.retry_delay;
+  for (uint32_t k = 1; k < e.attempts && delay < opts_.retry_delay_max; ++k)
+    delay *= 2;
+  e.at = now + std::min(delay, opts_.retry_delay_max);
+  queued_.emplace(position, std::move(e));
+  return std::nullopt;
+}
+
+std::optional<parked> delivery_window::nack(int64_t position, time_point now,
+                                            std::string reason) {
+  auto it = in_flight_.find(position);
+  if (it == in_flight_.end())
+    return std::nullopt;
+  auto e = std::move(it->second);
+  in_flight_.erase(it);
+  return fail(position, std::move(e), now, std::move(reason));
+}
+
+std::vector<parked> delivery_window::expire(time_point now) {
+  std::vector<parked> out;
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->second.at > now) {
+      ++it;
+      continue;
+    }
+    auto position = it->first;
+    auto e = std::move(it->second);
+    it = in_flight_.erase(it);
+    auto why = "not acknowledged within "
+               + std::to_string(std::chrono::duration_cast<
+                                    std::chrono::milliseconds>(
+                                    opts_.ack_timeout)
+                                    .count())
+               + " ms (attempt " + std::to_string(e.attempts) + ")";
+    if (auto p = fail(position, std::move(e), now, std::move(why)))
+      out.push_back(std::move(*p));
+  }
+  return out;
+}
+
+void delivery_window::release(const std::vector<int64_t>& positions) {
+  for (auto position : positions) {
+    auto node = in_flight_.extract(position);
+    if (node.empty())
+      continue;
+    node.mapped().attempts -= 1; // the attempt did not happen
+    node.mapped().at = time_point{};
+    queued_.insert(std::move(node));
+  }
+}
+
+int64_t delivery_window::checkpoint() const noexcept {
+  auto lowest = head_ + 1;
+  if (!queued_.empty())
+    lowest = std::min(lowest, queued_.begin()->first);
+  if (!in_flight_.empty())
+    lowest = std::min(lowest, in_flight_.begin()->first);
+  return std::max(saved_, lowest - 1);
+}
+
+bool delivery_window::checkpoint_due(time_point now) const noexcept {
+  if (checkpoint() <= saved_)
+    return false;
+  return settled_since_save_ >= opts_.checkpoint_every
+         || now - saved_at_ >= opts_.checkpoint_interval;
+}
+
+void delivery_window::checkpoint_saved(int64_t position, time_point now) {
+  saved_ = std::max(saved_, position);
+  settled_since_save_ = 0;
+  saved_at_ = now;
+}
+
+std::optional<delivery_window::time_point>
+delivery_window::next_wakeup() const {
+  std::optional<time_point> out;
+  auto consider = [&](time_point t) {
+    if (!out || t < *out)
+      out = t;
+  };
+  for (auto& [pos, e] : in_flight_)
+    consider(e.at);
+  for (auto& [pos, e] : queued_)
+    if (e.at != time_point{})
+      consider(e.at);
+  return out;
+}
+
+} // namespace es

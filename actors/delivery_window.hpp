@@ -1,0 +1,175 @@
+// What a subscription has handed out and what came back, as pure logic (the
+// core of the subscription actor, tested without actors).
+//
+// Delivery is at least once, with acknowledgements:
+//
+// - Events enter in global-position order (`offer`), each with a partition
+//   key (empty: no partition). The window holds at most `max_buffered`
+//   events (queued plus in flight); `offer` refuses past that, and the
+//   owner stops holding events in memory and reads them from the database
+//   again once there is room (a slow subscriber never grows memory).
+// - `next` hands out the earliest event that may go now: its retry time
+//   has come, the owner accepts its partition (e.g. the subscriber that owns
+//   the partition has room in its `buffer_size`), and no earlier event of
+//   the same non-empty partition is queued or in flight. So events of one
+//   partition go out one at a time, in order; events without a partition go
+//   out in position order, several at once.
+// - `ack(position)` settles an event. `nack(position)`, and every event not
+//   acknowledged by its deadline (`expire`), is tried again after a backoff
+//   (`retry_delay` doubled per attempt, capped at `retry_delay_max`), keeping
+//   its place before later events of its partition; the attempt that would
+//   exceed `max_attempts` parks it instead: it is settled and returned to
+//   the owner, which records it in the parked-events table.
+// - `release(positions)` puts events back without counting an attempt (their
+//   subscriber died; the next one gets them first).
+// - The checkpoint is the highest position P such that every event up to P
+//   is settled (acknowledged or parked) or was never offered because the
+//   owner's reader passed it (`scanned`). A restart from the checkpoint
+//   loses nothing; events after it may be delivered again (at least once).
+//   `checkpoint_due` batches the writes: after `checkpoint_every` settled
+//   events or `checkpoint_interval`, whichever comes first, and only when
+//   the checkpoint moved.
+//
+// Time is an argument, never read from a clock. Owned by one actor. Not
+// thread-safe.
+#pragma once
+
+#include "config/defaults.hpp"
+
+#include <caf/error.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace es {
+
+struct delivery_options {
+  using duration = std::chrono::steady_clock::duration;
+  /// Events queued and in flight, at most. >= 1.
+  size_t max_buffered = defaults::subscription_max_buffered;
+  /// Deliveries of one event, at most, before it is parked. >= 1.
+  uint32_t max_attempts = defaults::subscription_max_attempts;
+  /// How long a subscriber has to acknowledge. > 0.
+  duration ack_timeout = defaults::subscription_ack_timeout;
+  /// The delay before the first retry; doubles per attempt. > 0.
+  duration retry_delay = defaults::subscription_retry_delay;
+  /// Cap on the retry delay. >= retry_delay.
+  duration retry_delay_max = defaults::subscription_retry_delay_max;
+  /// Settled events after which the checkpoint is due. >= 1.
+  size_t checkpoint_every = defaults::subscription_checkpoint_every;
+  /// Time after which a moved checkpoint is due. > 0.
+  duration checkpoint_interval = defaults::subscription_checkpoint_interval;
+};
+
+/// Returns an `ec::invalid_argument` error naming the first option out of
+/// range, or an empty error.
+caf::error validate(const delivery_options& opts);
+
+/// One event handed to a subscriber.
+struct delivery {
+  int64_t position = 0;
+  std::string partition;
+  /// 1 for the first delivery.
+  uint32_t attempt = 0;
+};
+
+/// An event that failed `max_attempts` deliveries.
+struct parked {
+  int64_t position = 0;
+  uint32_t attempts = 0;
+  std::string reason;
+};
+
+class delivery_window {
+public:
+  using clock = std::chrono::steady_clock;
+  using time_point = clock::time_point;
+
+  /// Starts after `checkpoint` (everything up to it is handled).
+  /// Precondition: `validate(opts)` is empty.
+  delivery_window(delivery_options opts, int64_t checkpoint, time_point now);
+
+  /// Queues the event at `position`, which must be above every position
+  /// offered or scanned so far (else it is ignored and false returned, as
+  /// it is when the window is full: `full()`).
+  bool offer(int64_t position, std::string partition);
+
+  /// The owner's reader has seen every event up to `position`; those not
+  /// offered do not match the subscription. Lets the checkpoint move past
+  /// them. Never moves back.
+  void scanned(int64_t position);
+
+  /// The next event to hand out at `now` whose partition `accepts` takes
+  /// (default: any), marked in flight until `now + ack_timeout`.
+  std::optional<delivery>
+  next(time_point now,
+       const std::function<bool(std::string_view partition)>& accepts = {});
+
+  /// Settles an in-flight event. False when `position` is not in flight
+  /// (already settled, or never delivered): nothing changes.
+  bool ack(int64_t position);
+
+  /// A subscriber gave up on an in-flight event: retried later or parked
+  /// (then returned). Nothing when `position` is not in flight.
+  std::optional<parked> nack(int64_t position, time_point now,
+                             std::string reason);
+
+  /// Treats every in-flight event past its deadline as nacked ("not
+  /// acknowledged within N ms"); returns those parked.
+  std::vector<parked> expire(time_point now);
+
+  /// Puts in-flight events back at the head of their partitions, with no
+  /// attempt counted. Positions not in flight are ignored.
+  void release(const std::vector<int64_t>& positions);
+
+  /// See the header comment.
+  int64_t checkpoint() const noexcept;
+  bool checkpoint_due(time_point now) const noexcept;
+  /// The owner stored `position` as the checkpoint at `now`.
+  void checkpoint_saved(int64_t position, time_point now);
+
+  /// When `next` or `expire` may have something new without another call
+  /// in between (the earliest retry time or ack deadline), if any.
+  std::optional<time_point> next_wakeup() const;
+
+  bool full() const noexcept { return size() >= opts_.max_buffered; }
+  size_t size() const noexcept { return queued_.size() + in_flight_.size(); }
+  size_t queued() const noexcept { return queued_.size(); }
+  size_t in_flight() const noexcept { return in_flight_.size(); }
+  /// The highest position offered or scanned.
+  int64_t head() const noexcept { return head_; }
+  const delivery_options& options() const noexcept { return opts_; }
+
+private:
+  struct entry {
+    std::string partition;
+    /// Deliveries so far.
+    uint32_t attempts = 0;
+    /// Not before (retries), or the ack deadline (in flight).
+    time_point at;
+  };
+
+  /// Back to the queue after a failed attempt, or parked.
+  std::optional<parked> fail(int64_t position, entry e, time_point now,
+                             std::string reason);
+
+  delivery_options opts_;
+  /// Waiting to go out, by position.
+  std::map<int64_t, entry> queued_;
+  /// Handed out, by position.
+  std::map<int64_t, entry> in_flight_;
+  int64_t head_ = 0;
+  int64_t saved_ = 0;
+  size_t settled_since_save_ = 0;
+  time_point saved_at_;
+};
+
+} // namespace es
