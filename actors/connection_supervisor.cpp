@@ -258,6 +258,8 @@ void on_outcome(self_ptr self, size_t i, std::vector<uint64_t> ids,
     ++st.counters.transactions;
     st.breaker->record_success(now);
     st.slots[i].state = slot_state::idle;
+    if (st.listener)
+      self->send(st.listener, wake_atom_v);
   }
   pump(self);
 }
@@ -541,6 +543,9 @@ pool_actor::behavior_type connection_supervisor(
           return;
         st.timer_at.reset();
         pump(self);
+      },
+      [=](wake_atom, dispatcher_actor& listener) {
+        self->state.listener = std::move(listener);
       },
   };
 }

@@ -125,6 +125,8 @@ struct connection_supervisor_state {
   std::unordered_map<uint64_t, waiting> appends;
   std::deque<read_job> reads;
   uint64_t next_id = 1;
+  /// Told `wake` after every commit (the dispatcher), if set.
+  dispatcher_actor listener;
   /// Group-commit transactions being written (for `commit_queue::ready`).
   size_t groups_in_flight = 0;
   /// Alternates reads and groups when both wait.

@@ -143,6 +143,13 @@ void delivery_window::release(const std::vector<int64_t>& positions) {
   }
 }
 
+std::optional<uint32_t> delivery_window::attempt_of(int64_t position) const {
+  auto it = in_flight_.find(position);
+  if (it == in_flight_.end())
+    return std::nullopt;
+  return it->second.attempts;
+}
+
 int64_t delivery_window::checkpoint() const noexcept {
   auto lowest = head_ + 1;
   if (!queued_.empty())

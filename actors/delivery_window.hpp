@@ -130,6 +130,10 @@ public:
   /// attempt counted. Positions not in flight are ignored.
   void release(const std::vector<int64_t>& positions);
 
+  /// The attempt of the event at `position` if it is in flight (answers
+  /// that arrive for an older attempt are stale).
+  std::optional<uint32_t> attempt_of(int64_t position) const;
+
   /// See the header comment.
   int64_t checkpoint() const noexcept;
   bool checkpoint_due(time_point now) const noexcept;

@@ -1,13 +1,18 @@
 #include "actors/node.hpp"
 
 #include "actors/connection_supervisor.hpp"
+#include "actors/dispatcher.hpp"
 #include "actors/registry.hpp"
 #include "actors/stream_router.hpp"
+#include "actors/subscription.hpp"
+#include "config/defaults.hpp"
 #include "messages/error.hpp"
 
 #include <caf/exit_reason.hpp>
 
 #include <spdlog/spdlog.h>
+
+#include <limits>
 
 namespace es {
 
@@ -26,6 +31,15 @@ void spawn_pool(self_ptr self) {
       self->spawn<caf::monitored>(connection_supervisor, self->state.options);
 }
 
+void spawn_dispatcher(self_ptr self) {
+  auto& st = self->state;
+  st.dispatcher = self->spawn<caf::monitored>(
+      dispatcher, st.pool, defaults::dispatcher_poll_interval,
+      defaults::dispatcher_backlog, defaults::subscription_page_size);
+  // The pool wakes it after every commit.
+  self->send(st.pool, wake_atom_v, st.dispatcher);
+}
+
 void spawn_router(self_ptr self) {
   self->state.router = self->spawn<caf::monitored>(
       stream_router, self->state.pool, self->state.catalog,
@@ -35,7 +49,9 @@ void spawn_router(self_ptr self) {
 /// The next step of an orderly shutdown, once `gone` is down.
 void shutdown_step(self_ptr self, const caf::actor_addr& gone) {
   auto& st = self->state;
-  if (gone == st.router.address()) {
+  if (gone == st.dispatcher.address()) {
+    st.dispatcher = nullptr;
+  } else if (gone == st.router.address()) {
     st.router = nullptr;
     self->send_exit(st.pool, caf::exit_reason::user_shutdown);
   } else if (gone == st.pool.address()) {
@@ -44,7 +60,7 @@ void shutdown_step(self_ptr self, const caf::actor_addr& gone) {
   } else if (gone == st.registry.address()) {
     st.registry = nullptr;
   }
-  if (!st.router && !st.pool && !st.registry)
+  if (!st.dispatcher && !st.router && !st.pool && !st.registry)
     self->quit(st.exit_reason);
 }
 
@@ -55,13 +71,16 @@ void begin_shutdown(self_ptr self, caf::error reason) {
     return;
   st.stopping = true;
   st.exit_reason = std::move(reason);
+  // The dispatcher holds nothing: it stops at once, beside the router.
+  if (st.dispatcher)
+    self->send_exit(st.dispatcher, caf::exit_reason::user_shutdown);
   if (st.router)
     self->send_exit(st.router, caf::exit_reason::user_shutdown);
   else if (st.pool)
     self->send_exit(st.pool, caf::exit_reason::user_shutdown);
   else if (st.registry)
     self->send_exit(st.registry, caf::exit_reason::user_shutdown);
-  else
+  else if (!st.dispatcher)
     self->quit(st.exit_reason);
 }
 
@@ -75,7 +94,8 @@ void on_component_down(self_ptr self, caf::down_msg& dm) {
   const char* which = dm.source == st.registry.address() ? "registry"
                       : dm.source == st.pool.address()   ? "pool"
                       : dm.source == st.router.address() ? "router"
-                                                         : nullptr;
+                      : dm.source == st.dispatcher.address() ? "dispatcher"
+                                                             : nullptr;
   if (which == nullptr)
     return; // An old incarnation replaced already.
   auto now = clock::now();
@@ -94,6 +114,8 @@ void on_component_down(self_ptr self, caf::down_msg& dm) {
       st.pool = nullptr;
     if (dm.source == st.router.address())
       st.router = nullptr;
+    if (dm.source == st.dispatcher.address())
+      st.dispatcher = nullptr;
     begin_shutdown(self, std::move(reason));
     return;
   }
@@ -107,8 +129,14 @@ void on_component_down(self_ptr self, caf::down_msg& dm) {
     // The router holds the pool: it restarts too, after the pool.
     self->demonitor(st.router.address());
     self->send_exit(st.router, caf::exit_reason::user_shutdown);
+    // So does the dispatcher.
+    self->demonitor(st.dispatcher.address());
+    self->send_exit(st.dispatcher, caf::exit_reason::user_shutdown);
     spawn_pool(self);
     spawn_router(self);
+    spawn_dispatcher(self);
+  } else if (dm.source == st.dispatcher.address()) {
+    spawn_dispatcher(self);
   } else {
     spawn_router(self);
   }
@@ -129,6 +157,7 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
   spawn_registry(self);
   spawn_pool(self);
   spawn_router(self);
+  spawn_dispatcher(self);
   self->set_down_handler(
       [=](caf::down_msg& dm) { on_component_down(self, dm); });
   self->set_exit_handler(
@@ -198,6 +227,8 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
           return caf::actor_cast<caf::actor>(st.pool);
         case component::router:
           return caf::actor_cast<caf::actor>(st.router);
+        case component::dispatcher:
+          return caf::actor_cast<caf::actor>(st.dispatcher);
         }
         return {};
       },
@@ -208,6 +239,53 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
       [=](register_atom, mode_plugin& plugin) -> caf::result<uint64_t> {
         return self->delegate(self->state.registry, register_atom_v,
                               std::move(plugin));
+      },
+      [=](join_atom,
+          subscription_spec& spec) -> caf::result<subscription_actor> {
+        auto& st = self->state;
+        if (st.stopping)
+          return stopping_error();
+        if (auto err = validate(spec.delivery))
+          return err;
+        if (spec.buffer_size == 0 || spec.page_size == 0
+            || spec.page_size > defaults::max_page_size)
+          return make_error(ec::invalid_argument,
+                            "subscription " + spec.name
+                                + ": buffer_size must be at least 1 and "
+                                  "page_size in 1-"
+                                + std::to_string(defaults::max_page_size));
+        if (!spec.subscriber)
+          return make_error(ec::invalid_argument,
+                            "subscription " + spec.name + ": no subscriber");
+        auto start = [=](subscription_spec& s, int64_t after) {
+          auto& now = self->state;
+          return self->spawn(subscription, std::move(s), after,
+                             caf::actor_cast<caf::actor>(self), now.pool,
+                             now.dispatcher, now.catalog);
+        };
+        if (spec.start == start_from::origin)
+          return start(spec, 0);
+        if (spec.start == start_from::position) {
+          if (spec.after < 0)
+            return make_error(ec::invalid_argument,
+                              "subscription " + spec.name
+                                  + ": negative start position");
+          return start(spec, spec.after);
+        }
+        // From now: after the log horizon (an empty read reports it).
+        auto rp = self->make_response_promise<subscription_actor>();
+        read_request probe;
+        probe.what = read_request::target::all;
+        probe.from = std::numeric_limits<int64_t>::max() / 2;
+        probe.count = 1;
+        self->request(st.pool, caf::infinite, read_atom_v, std::move(probe))
+            .then(
+                [=](event_page& page) mutable {
+                  auto s = spec;
+                  rp.deliver(start(s, page.horizon));
+                },
+                [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
       },
   };
 }

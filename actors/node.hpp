@@ -43,6 +43,7 @@ struct node_state {
   registry_actor registry;
   pool_actor pool;
   router_actor router;
+  dispatcher_actor dispatcher;
   /// When each recent restart happened (within `restart_window`).
   std::deque<clock::time_point> restart_times;
   uint64_t restarts = 0;

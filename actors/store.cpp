@@ -107,6 +107,23 @@ caf::expected<uint64_t> store::register_modules(module_set set) {
   return ask<uint64_t>(request_timeout_, register_atom_v, std::move(set));
 }
 
+caf::expected<subscription_actor> store::subscribe(subscription_spec spec) {
+  return ask<subscription_actor>(request_timeout_, join_atom_v,
+                                 std::move(spec));
+}
+
+caf::expected<subscription_status>
+store::status_of(const subscription_actor& sub) {
+  if (!sub)
+    return make_error(ec::invalid_argument, "no subscription");
+  caf::expected<subscription_status> out{caf::error{}};
+  caf::scoped_actor self{*sys_};
+  self->request(sub, request_timeout_, status_atom_v)
+      .receive([&](subscription_status& st) { out = std::move(st); },
+               [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
 registry::catalog_ptr store::catalog() const {
   return catalog_ ? catalog_->current() : nullptr;
 }

@@ -98,6 +98,13 @@ public:
   /// Registers event modules (all or none) at runtime.
   caf::expected<uint64_t> register_modules(module_set set);
 
+  /// Starts a subscription (actors/subscription.hpp); it runs until its
+  /// subscriber dies (without `respawn`) or the store stops.
+  caf::expected<subscription_actor> subscribe(subscription_spec spec);
+
+  /// What `sub` reports.
+  caf::expected<subscription_status> status_of(const subscription_actor& sub);
+
   /// The current catalog snapshot (no message round trip).
   registry::catalog_ptr catalog() const;
 

@@ -122,6 +122,19 @@ inline constexpr std::chrono::milliseconds restart_window{60'000};
 /// slow subscriber's events are read from the database again later.
 inline constexpr size_t subscription_max_buffered = 10'000;
 
+/// Events at most in flight at one subscriber (buffer_size).
+inline constexpr size_t subscription_buffer_size = 100;
+
+/// Events per catch-up read of a subscription.
+inline constexpr size_t subscription_page_size = 1'000;
+
+/// How often the dispatcher reads the log when nothing woke it (events
+/// committed by other processes).
+inline constexpr std::chrono::milliseconds dispatcher_poll_interval{100};
+
+/// Recent events the dispatcher keeps for subscriptions that go live.
+inline constexpr size_t dispatcher_backlog = 10'000;
+
 /// Deliveries of one event before it is parked.
 inline constexpr uint32_t subscription_max_attempts = 5;
 

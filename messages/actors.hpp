@@ -8,6 +8,7 @@
 #include "messages/atoms.hpp"
 #include "messages/event.hpp"
 #include "registry/catalog.hpp"
+#include "actors/delivery_window.hpp"
 #include "storage/breaker.hpp"
 
 #include <caf/actor.hpp>
@@ -21,6 +22,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -94,6 +97,78 @@ struct read_request {
   log_filter filter;
 };
 
+/// Committed events of the global log, shared by every live subscription
+/// (one allocation however many receive it): every event with a position in
+/// (`after`, `upto`], in order, unfiltered. Positions in that range that are
+/// missing never committed.
+struct live_batch {
+  std::shared_ptr<const std::vector<recorded_event>> events;
+  int64_t after = 0;
+  int64_t upto = 0;
+};
+
+/// The dispatcher's answer to a subscription that wants to go live after
+/// `after`: when `joined`, `backlog` holds the events of (`after`,
+/// `upto`] and every later event arrives as a `live_batch`; otherwise the
+/// subscription is too far behind and keeps reading from the database.
+struct join_reply {
+  bool joined = false;
+  live_batch backlog;
+};
+
+/// Where a new subscription starts.
+enum class start_from : uint8_t {
+  origin,   ///< the first event of the log
+  now,      ///< the next event committed after it joins
+  position, ///< the event after `subscription_spec::after`
+};
+
+/// A subscriber: an actor of the bot that handles one event at a time and
+/// answers true (handled: acknowledged) or false (retry it later); an error
+/// counts as false, with its text as the reason.
+using subscriber_actor = caf::typed_actor<
+    caf::replies_to<deliver_atom, recorded_event>::with<bool>>;
+
+/// What to subscribe to, and how to deliver it.
+struct subscription_spec {
+  /// For logs and status.
+  std::string name;
+  log_filter filter;
+  start_from start = start_from::now;
+  /// With `start_from::position`: deliver the events after this one.
+  int64_t after = 0;
+  delivery_options delivery;
+  /// Events at most in flight at the subscriber (`buffer_size`).
+  size_t buffer_size = defaults::subscription_buffer_size;
+  /// Events of one stream go one at a time, in order (else several of the
+  /// stream may be in flight at once, and a retry may reorder them).
+  bool partition_by_stream = false;
+  /// Events per catch-up read from the database.
+  size_t page_size = defaults::subscription_page_size;
+  /// The subscriber. A dead subscriber ends the subscription unless
+  /// `respawn` is set, which makes a new one: its events in flight go to
+  /// the new one first.
+  subscriber_actor subscriber;
+  std::function<subscriber_actor()> respawn;
+};
+
+/// What a subscription reports.
+struct subscription_status {
+  std::string name;
+  /// Everything up to here is handled (acknowledged or parked).
+  int64_t checkpoint = 0;
+  /// The highest position it has read or received.
+  int64_t head = 0;
+  bool live = false;
+  size_t in_flight = 0;
+  size_t queued = 0;
+  uint64_t delivered = 0;
+  uint64_t acknowledged = 0;
+  uint64_t retried = 0;
+  std::vector<parked> parked_events;
+  uint64_t subscriber_restarts = 0;
+};
+
 /// The connection pool's health: every connection up, some, or none.
 enum class pool_health : uint8_t { connected, degraded, down };
 
@@ -130,7 +205,7 @@ struct router_status {
 };
 
 /// The node's components, for the inspector (and tests) to address one.
-enum class component : uint8_t { registry, pool, router };
+enum class component : uint8_t { registry, pool, router, dispatcher };
 
 /// What the node reports: its components' states and its restarts.
 struct node_status {
@@ -153,6 +228,29 @@ using connection_worker_actor = caf::typed_actor<
     // Runs a trivial query; replies with its round trip in microseconds.
     caf::replies_to<health_atom>::with<int64_t>>;
 
+/// A subscription: catches up from the database, then takes live batches
+/// from the dispatcher, and delivers to its subscriber with
+/// acknowledgements (actors/subscription.hpp).
+using subscription_actor = caf::typed_actor<
+    caf::reacts_to<live_atom, live_batch>,
+    caf::replies_to<status_atom>::with<subscription_status>,
+    // Internal: its own timer (retries, ack deadlines).
+    caf::reacts_to<timer_atom, uint64_t>>;
+
+/// The dispatcher: reads the global log once for all live subscriptions and
+/// hands each batch to all of them (actors/dispatcher.hpp).
+using dispatcher_actor = caf::typed_actor<
+    // A subscription goes live after a position (see join_reply).
+    caf::replies_to<join_atom, subscription_actor, int64_t>::with<join_reply>,
+    // A subscription stops taking live batches.
+    caf::reacts_to<leave_atom, subscription_actor>,
+    // New events may have committed.
+    caf::reacts_to<wake_atom>,
+    // Returns the highest position read.
+    caf::replies_to<status_atom>::with<int64_t>,
+    // Internal: the poll timer.
+    caf::reacts_to<timer_atom, uint64_t>>;
+
 /// The connection supervisor: owns the pool of workers, group commit, the
 /// outage queue, the circuit breaker, health checks and reconnects
 /// (actors/connection_supervisor.hpp).
@@ -166,7 +264,9 @@ using pool_actor = caf::typed_actor<
     // Returns the pool's state.
     caf::replies_to<status_atom>::with<pool_status>,
     // Internal: the supervisor's own timers (flush, deadlines, health).
-    caf::reacts_to<timer_atom, uint64_t>>;
+    caf::reacts_to<timer_atom, uint64_t>,
+    // Tells this actor (the dispatcher) `wake` after every commit.
+    caf::reacts_to<wake_atom, dispatcher_actor>>;
 
 /// A stream actor: serializes the appends of one stream, rejects a stale
 /// expected version from its cache, validates against the catalog snapshot
@@ -205,7 +305,9 @@ using node_actor = caf::typed_actor<
     caf::replies_to<status_atom, component>::with<caf::actor>,
     // Registers event modules or a mode plugin (through the registry).
     caf::replies_to<register_atom, module_set>::with<uint64_t>,
-    caf::replies_to<register_atom, mode_plugin>::with<uint64_t>>;
+    caf::replies_to<register_atom, mode_plugin>::with<uint64_t>,
+    // Starts a subscription (actors/subscription.hpp).
+    caf::replies_to<join_atom, subscription_spec>::with<subscription_actor>>;
 
 } // namespace es
 
@@ -221,6 +323,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::pool_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::router_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::node_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::component)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::live_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::join_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_spec)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_status)
 
 // Type IDs of every message type above (CAF_ENABLE_TYPE_ID_CHECKS is on).
 CAF_BEGIN_TYPE_ID_BLOCK(es_messages, caf::id_block::es::end)
@@ -240,5 +346,13 @@ CAF_ADD_TYPE_ID(es_messages, (es::mode_plugin))
 CAF_ADD_TYPE_ID(es_messages, (es::registry::catalog_ptr))
 CAF_ADD_TYPE_ID(es_messages, (es::stream_actor))
 CAF_ADD_TYPE_ID(es_messages, (es::component))
+CAF_ADD_TYPE_ID(es_messages, (es::recorded_event))
+CAF_ADD_TYPE_ID(es_messages, (es::live_batch))
+CAF_ADD_TYPE_ID(es_messages, (es::join_reply))
+CAF_ADD_TYPE_ID(es_messages, (es::subscription_spec))
+CAF_ADD_TYPE_ID(es_messages, (es::subscription_status))
+CAF_ADD_TYPE_ID(es_messages, (es::subscriber_actor))
+CAF_ADD_TYPE_ID(es_messages, (es::subscription_actor))
+CAF_ADD_TYPE_ID(es_messages, (es::dispatcher_actor))
 
 CAF_END_TYPE_ID_BLOCK(es_messages)

@@ -34,4 +34,15 @@ CAF_ADD_ATOM(es, es, timer_atom, "timer")
 /// A connection worker reports that its connection broke.
 CAF_ADD_ATOM(es, es, lost_atom, "lost")
 
+/// A subscription asks the dispatcher for live delivery after a position.
+CAF_ADD_ATOM(es, es, join_atom, "join")
+/// A subscription leaves live delivery (it fell behind).
+CAF_ADD_ATOM(es, es, leave_atom, "leave")
+/// The dispatcher hands a batch of committed events to live subscriptions.
+CAF_ADD_ATOM(es, es, live_atom, "live")
+/// New events may have committed: the dispatcher reads the log.
+CAF_ADD_ATOM(es, es, wake_atom, "wake")
+/// A subscription hands one event to its subscriber, which acknowledges.
+CAF_ADD_ATOM(es, es, deliver_atom, "deliver")
+
 CAF_END_TYPE_ID_BLOCK(es)

@@ -14,6 +14,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -129,11 +130,15 @@ struct event_page {
   std::vector<recorded_event> events;
   int64_t next = 0;
   bool end = true;
+  /// Reads of the global log: the log horizon the read stopped at. A
+  /// forward read with `end` has seen every matching event up to it.
+  int64_t horizon = 0;
 };
 
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_page& x) {
-  return f(caf::meta::type_name("es.event_page"), x.events, x.next, x.end);
+  return f(caf::meta::type_name("es.event_page"), x.events, x.next, x.end,
+           x.horizon);
 }
 
 /// Which events of the global log a read returns. One criterion per read;
@@ -162,6 +167,11 @@ struct log_filter {
     return {key, {std::move(value)}};
   }
 };
+
+/// Whether `ev` passes `filter`, exactly as the database's filtered reads
+/// decide (storage/sql.cpp): the category is the stream id up to its first
+/// '-', metadata keys are top-level string fields of the metadata object.
+bool matches(const log_filter& filter, const recorded_event& ev);
 
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_filter& x) {

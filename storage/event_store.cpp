@@ -524,7 +524,10 @@ caf::expected<event_page> event_store::read_all(int64_t from, size_t count,
   auto rows = conn_.exec(stmt, args);
   if (!rows)
     return std::move(rows.error());
-  return page_from(*rows, count, forward, true, from);
+  auto page = page_from(*rows, count, forward, true, from);
+  if (page)
+    page->horizon = *horizon;
+  return page;
 }
 
 caf::expected<stream_info>

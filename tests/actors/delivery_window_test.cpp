@@ -100,7 +100,9 @@ BOOST_AUTO_TEST_CASE(acks_settle_only_what_is_in_flight) {
   delivery_window w{small(), 0, t0};
   offer_all(w, {1, 2});
   BOOST_TEST(!w.ack(1)); // queued, not delivered
+  BOOST_TEST(!w.attempt_of(1));
   BOOST_REQUIRE(w.next(t0));
+  BOOST_TEST(w.attempt_of(1).value_or(0) == 1u);
   BOOST_TEST(w.ack(1));
   BOOST_TEST(!w.ack(1)); // twice
   BOOST_TEST(!w.ack(7)); // never seen

@@ -1,0 +1,63 @@
+// The dispatcher: reads the global log once for every live subscription.
+//
+// It keeps `head`, the highest position it has read, and a backlog of the
+// most recent events (`dispatcher_backlog`). While at least one
+// subscription is live, whenever it is woken (the pool sends `wake` after
+// each commit) or its poll timer fires (events other processes committed),
+// it reads the log after `head` through the pool, in pages, up to the log
+// horizon, and sends each page as one shared `live_batch` to every joined
+// subscription. Reads never overlap: a wake during a read only makes it
+// read again afterwards. With no one live it reads nothing, and the next
+// subscription to join sets its `head`.
+//
+// Going live without a gap or a duplicate: a subscription that has read the
+// log up to P asks to join after P. The dispatcher answers between two
+// batches, so its answer is exact: if P >= head, nothing is missing; if the
+// backlog still holds every event after P, they come with the answer; else
+// the subscription is too far behind and reads more from the database
+// first. After a joined answer, the subscription receives every later
+// batch, and nothing before it.
+//
+// Joined subscriptions are monitored and forgotten when they die or leave.
+// A failed read is logged and retried at the next poll: subscriptions only
+// wait. Supervision: spawned and monitored by the node, which restarts it;
+// a new dispatcher starts at the log horizon with an empty backlog, and
+// subscriptions that were live rejoin from their own position (they see
+// their dispatcher die and catch up from the database).
+#pragma once
+
+#include "messages/actors.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+
+namespace es {
+
+struct dispatcher_state {
+  using clock = std::chrono::steady_clock;
+  static inline const char* name = "dispatcher";
+
+  pool_actor pool;
+  std::chrono::milliseconds poll_interval{};
+  size_t backlog_limit = 0;
+  size_t page_size = 0;
+  /// Highest position read (and sent).
+  int64_t head = 0;
+  /// The most recent events, oldest first; covers (backlog_after, head].
+  std::deque<recorded_event> backlog;
+  int64_t backlog_after = 0;
+  std::unordered_map<caf::actor_addr, subscription_actor> members;
+  bool reading = false;
+  bool woken = false;
+  uint64_t timer_generation = 0;
+};
+
+/// Precondition: page_size and backlog_limit >= 1, poll_interval > 0.
+dispatcher_actor::behavior_type
+dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
+           pool_actor pool, std::chrono::milliseconds poll_interval,
+           size_t backlog_limit, size_t page_size);
+
+} // namespace es

@@ -1,0 +1,77 @@
+// A subscription: delivers the events of the global log that pass its
+// filter to one subscriber, in order, at least once, with
+// acknowledgements.
+//
+// Catch-up, then live: it reads the log from its start position through the
+// pool in pages (`page_size`), up to the log horizon; at the end of the log
+// it asks the dispatcher to join after the last position it has read. The
+// dispatcher answers with the events it has sent since (or "too far
+// behind": the subscription reads on), and from then on hands it every new
+// batch. There is no gap and no duplicate at the switch (see
+// actors/dispatcher.hpp).
+//
+// Delivery: the pure `delivery_window` (actors/delivery_window.hpp) decides
+// what goes out: at most `buffer_size` events in flight at the subscriber,
+// one at a time per stream with `partition_by_stream`, retries with backoff
+// after a `false` answer, an error or a missing answer within
+// `ack_timeout`, and parking after `max_attempts` (the parked events are in
+// the status; the persistent subscription stores them). Each event is
+// upcast to its type's latest version before it goes out.
+//
+// Memory stays bounded: the window holds at most `max_buffered` events. A
+// live subscription that fills it (a slow subscriber) leaves the
+// dispatcher, and reads the log from the database again once the
+// subscriber has made room.
+//
+// The subscriber is monitored. When it dies, its events in flight go back
+// to the window (no attempt counted); with `respawn` a new subscriber gets
+// them first, otherwise the subscription ends. The node is monitored too:
+// the subscription ends with it. When the pool or the dispatcher dies (the
+// node restarts them), the subscription asks the node for the new ones,
+// catches up from the database and joins again.
+#pragma once
+
+#include "actors/delivery_window.hpp"
+#include "messages/actors.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace es {
+
+struct subscription_state {
+  using clock = std::chrono::steady_clock;
+  static inline const char* name = "subscription";
+
+  subscription_spec spec;
+  caf::actor node;
+  pool_actor pool;
+  dispatcher_actor dispatcher;
+  std::shared_ptr<registry::catalog_source> catalog;
+  std::optional<delivery_window> window;
+  /// Payloads of the events in the window, by position.
+  std::map<int64_t, recorded_event> events;
+  /// Catch-up reads run one at a time; `live` once the dispatcher took us.
+  bool reading = false;
+  bool joining = false;
+  bool live = false;
+  /// The pool or the dispatcher died: ask the node for the new ones.
+  bool stale_handles = false;
+  subscription_status counters;
+  uint64_t timer_generation = 0;
+  std::optional<clock::time_point> timer_at;
+};
+
+/// Starts delivering. `start_after` is the position to deliver after (the
+/// caller resolved `start_from::now` with the dispatcher's head).
+subscription_actor::behavior_type
+subscription(subscription_actor::stateful_pointer<subscription_state> self,
+             subscription_spec spec, int64_t start_after, caf::actor node,
+             pool_actor pool,
+             dispatcher_actor dispatcher,
+             std::shared_ptr<registry::catalog_source> catalog);
+
+} // namespace es

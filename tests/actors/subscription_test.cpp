@@ -1,0 +1,321 @@
+// Subscriptions against a real PostgreSQL: catch-up then live without a gap
+// or a duplicate under concurrent appends, starting from now, retries then
+// parking, a dead subscriber replaced with its events redelivered, and a
+// slow subscriber whose subscription stays within its memory bound.
+#include "messages/error.hpp"
+#include "tests/actors/runtime_support.hpp"
+#include "tests/pg_fixture.hpp"
+#include "tests/printing.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace es;
+using namespace es::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// What a test subscriber saw, shared with the test thread.
+struct collector {
+  std::mutex mtx;
+  std::vector<int64_t> positions; // every delivery, in arrival order
+  std::vector<std::string> ids;   // event ids, same order
+
+  void add(const recorded_event& ev) {
+    std::lock_guard<std::mutex> guard{mtx};
+    positions.push_back(ev.global_position);
+    ids.push_back(to_string(ev.id));
+  }
+  std::vector<int64_t> seen() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return positions;
+  }
+  std::set<int64_t> distinct() {
+    auto all = seen();
+    return {all.begin(), all.end()};
+  }
+};
+
+/// A subscriber that records and acknowledges everything, except that it
+/// declines the events of `decline` (by position) and quits when it gets
+/// event number `die_at` (1-based; 0: never).
+subscriber_actor::behavior_type
+recording_subscriber(subscriber_actor::pointer self,
+                     std::shared_ptr<collector> out,
+                     std::shared_ptr<std::set<std::string>> decline,
+                     size_t die_at) {
+  auto count = std::make_shared<size_t>(0);
+  return {
+      [=](deliver_atom, recorded_event& ev) -> caf::result<bool> {
+        if (die_at != 0 && ++*count == die_at) {
+          self->quit(caf::exit_reason::user_shutdown);
+          return caf::sec::request_receiver_down;
+        }
+        out->add(ev);
+        return decline->count(to_string(ev.id)) == 0;
+      },
+  };
+}
+
+node_options test_options() {
+  node_options opts;
+  opts.dsn = test_database();
+  opts.pool_size = 2;
+  opts.request_timeout = 20s;
+  return opts;
+}
+
+struct subscription_fixture {
+  test_system_config cfg;
+  caf::actor_system sys{cfg};
+  std::shared_ptr<const registry::catalog> cat =
+      std::make_shared<const registry::catalog>(registry::game_catalog());
+  std::optional<store> es;
+  /// A category of our own, so that other tests' events do not count.
+  std::string category = "sub" + std::to_string(::getpid()) + "x"
+                         + std::to_string(std::rand() % 100000);
+
+  subscription_fixture() {
+    auto s = start(sys, test_options(), cat);
+    BOOST_REQUIRE_MESSAGE(s, error_of(s));
+    es.emplace(std::move(*s));
+  }
+  ~subscription_fixture() {
+    if (es)
+      es->stop();
+  }
+
+  std::string stream(int i) { return category + "-" + std::to_string(i); }
+
+  /// Appends `n` events to stream `i`, one per call.
+  void append(int i, size_t n) {
+    for (size_t k = 0; k < n; ++k) {
+      auto r = es->append(stream(i), expected_version::any(),
+                          {joined_event(*cat)});
+      BOOST_REQUIRE_MESSAGE(r, error_of(r));
+    }
+  }
+
+  /// The positions of our category, as the database has them.
+  std::vector<int64_t> stored_positions() {
+    auto direct = open_store();
+    std::vector<int64_t> out;
+    int64_t from = 0;
+    for (;;) {
+      auto page = direct.read_all(from, 1000, direction::forward,
+                                  log_filter::category(category));
+      BOOST_REQUIRE_MESSAGE(page, error_of(page));
+      for (auto& ev : page->events)
+        out.push_back(ev.global_position);
+      if (page->end)
+        return out;
+      from = page->next;
+    }
+  }
+
+  subscription_spec spec(std::shared_ptr<collector> out,
+                         std::shared_ptr<std::set<std::string>> decline = {},
+                         size_t die_at = 0) {
+    if (!decline)
+      decline = std::make_shared<std::set<std::string>>();
+    subscription_spec s;
+    s.name = "test-" + category;
+    s.filter = log_filter::category(category);
+    s.start = start_from::origin;
+    s.subscriber = sys.spawn(recording_subscriber, out, decline, die_at);
+    return s;
+  }
+
+  subscription_status status(const subscription_actor& sub) {
+    auto st = es->status_of(sub);
+    BOOST_REQUIRE_MESSAGE(st, error_of(st));
+    return *st;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(subscriptions, subscription_fixture)
+
+BOOST_AUTO_TEST_CASE(catch_up_then_live_without_a_gap_or_a_duplicate) {
+  append(1, 150);
+  append(2, 150);
+  auto out = std::make_shared<collector>();
+  auto s = spec(out);
+  s.page_size = 40; // several catch-up pages
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  // Appends keep coming while it catches up and switches to live.
+  std::thread writer{[&] {
+    for (int i = 0; i < 150; ++i) {
+      auto r = es->append(stream(3 + i % 3), expected_version::any(),
+                          {joined_event(*cat)});
+      if (!r)
+        return;
+    }
+  }};
+  writer.join();
+  auto expected = stored_positions();
+  BOOST_REQUIRE(expected.size() == 450u);
+  BOOST_REQUIRE(eventually(
+      [&] { return status(*sub).acknowledged >= expected.size(); }));
+  auto seen = out->seen();
+  BOOST_TEST(seen == expected, boost::test_tools::per_element());
+  auto st = status(*sub);
+  BOOST_TEST(st.live);
+  BOOST_TEST(st.checkpoint >= expected.back());
+  BOOST_TEST(st.parked_events.empty());
+  // And live delivery goes on.
+  append(7, 5);
+  BOOST_REQUIRE(eventually([&] { return out->seen().size() == 455u; }));
+  BOOST_TEST(out->seen() == stored_positions(),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(from_now_skips_what_was_there_before) {
+  append(1, 20);
+  auto out = std::make_shared<collector>();
+  auto s = spec(out);
+  s.start = start_from::now;
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  append(2, 10);
+  auto all = stored_positions();
+  std::vector<int64_t> after(all.end() - 10, all.end());
+  BOOST_REQUIRE(eventually([&] { return out->seen().size() >= 10u; }));
+  BOOST_TEST(out->seen() == after, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_declined_event_is_retried_then_parked_and_others_flow) {
+  append(1, 10);
+  auto poison = open_store().read_stream(stream(1), 4, 1);
+  BOOST_REQUIRE(poison && poison->events.size() == 1u);
+  auto bad = poison->events[0];
+  auto decline = std::make_shared<std::set<std::string>>();
+  decline->insert(to_string(bad.id));
+  auto out = std::make_shared<collector>();
+  auto s = spec(out, decline);
+  s.delivery.max_attempts = 3;
+  s.delivery.retry_delay = 5ms;
+  s.delivery.retry_delay_max = 20ms;
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  BOOST_REQUIRE(
+      eventually([&] { return status(*sub).parked_events.size() == 1u; }));
+  BOOST_REQUIRE(eventually([&] { return status(*sub).acknowledged == 9u; }));
+  auto st = status(*sub);
+  BOOST_TEST(st.parked_events[0].position == bad.global_position);
+  BOOST_TEST(st.parked_events[0].attempts == 3u);
+  BOOST_TEST(st.parked_events[0].reason.find("declined") != std::string::npos,
+             st.parked_events[0].reason);
+  BOOST_TEST(st.retried == 3u);
+  auto seen = out->seen();
+  BOOST_TEST(std::count(seen.begin(), seen.end(), bad.global_position) == 3);
+  BOOST_TEST(out->distinct().size() == 10u);
+  BOOST_TEST(st.checkpoint >= stored_positions().back());
+}
+
+BOOST_AUTO_TEST_CASE(a_dead_subscriber_is_replaced_and_gets_its_events) {
+  append(1, 60);
+  auto out = std::make_shared<collector>();
+  auto decline = std::make_shared<std::set<std::string>>();
+  auto s = spec(out, decline, 25); // the first subscriber dies at event 25
+  s.buffer_size = 8;                // several in flight when it dies
+  auto* system = &sys;
+  s.respawn = [=] {
+    return system->spawn(recording_subscriber, out, decline, size_t{0});
+  };
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  BOOST_REQUIRE(eventually([&] { return status(*sub).acknowledged == 60u; }));
+  auto st = status(*sub);
+  BOOST_TEST(st.subscriber_restarts == 1u);
+  BOOST_TEST(st.parked_events.empty());
+  auto expected = stored_positions();
+  auto distinct = out->distinct();
+  BOOST_TEST(std::vector<int64_t>(distinct.begin(), distinct.end()) == expected,
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_subscriber_does_not_grow_memory_past_the_bound) {
+  auto out = std::make_shared<collector>();
+  auto s = spec(out);
+  s.start = start_from::now;
+  s.delivery.max_buffered = 20;
+  s.buffer_size = 1;
+  // Acknowledges each event 2 ms after it arrived (through a helper that
+  // answers late), one at a time.
+  auto late = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    auto waiting = std::make_shared<std::deque<caf::response_promise>>();
+    return {
+        [=](deliver_atom, recorded_event&) {
+          waiting->push_back(self->make_response_promise());
+          self->delayed_send(self, 2ms, timer_atom_v, uint64_t{0});
+        },
+        [=](timer_atom, uint64_t) {
+          waiting->front().deliver(true);
+          waiting->pop_front();
+        },
+    };
+  });
+  s.subscriber = sys.spawn([out, late](subscriber_actor::pointer self)
+                               -> subscriber_actor::behavior_type {
+    return {
+        [=](deliver_atom, recorded_event& ev) -> caf::result<bool> {
+          out->add(ev);
+          auto rp = self->make_response_promise<bool>();
+          self->request(late, caf::infinite, deliver_atom_v, ev)
+              .then([=](bool ok) mutable { rp.deliver(ok); });
+          return rp;
+        },
+    };
+  });
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  append(1, 120);
+  size_t most = 0;
+  bool left_live = false;
+  BOOST_REQUIRE(eventually([&] {
+    auto st = status(*sub);
+    most = std::max(most, st.queued + st.in_flight);
+    left_live = left_live || !st.live;
+    return st.acknowledged == 120u;
+  }));
+  BOOST_TEST(most <= 20u);
+  BOOST_TEST(left_live); // it fell back to reading the database
+  BOOST_TEST(out->seen() == stored_positions(),
+             boost::test_tools::per_element());
+  anon_send_exit(late, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(bad_subscriptions_are_refused_with_a_reason) {
+  auto out = std::make_shared<collector>();
+  auto s = spec(out);
+  s.buffer_size = 0;
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE(!sub);
+  BOOST_TEST(sub.error() == ec::invalid_argument);
+  BOOST_TEST(describe(sub.error()).find("buffer_size") != std::string::npos);
+  s = spec(out);
+  s.delivery.max_attempts = 0;
+  sub = es->subscribe(s);
+  BOOST_REQUIRE(!sub);
+  BOOST_TEST(describe(sub.error()).find("max-attempts") != std::string::npos);
+  s = spec(out);
+  s.subscriber = nullptr;
+  sub = es->subscribe(s);
+  BOOST_REQUIRE(!sub);
+  BOOST_TEST(describe(sub.error()).find("no subscriber") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
