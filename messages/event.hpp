@@ -231,4 +231,38 @@ typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
            x.type, x.data, x.metadata, x.created_at);
 }
 
+/// A named, persistent subscription as stored: its checkpoint `position`
+/// (every event of the global log up to it, inclusive, has been handled),
+/// when it was created and last moved, and how many of its events are
+/// parked (filled by listings only; 0 elsewhere).
+struct subscription_state {
+  std::string name;
+  int64_t position = 0;
+  timestamp created_at;
+  timestamp updated_at;
+  uint64_t parked = 0;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subscription_state& x) {
+  return f(caf::meta::type_name("es.subscription_state"), x.name, x.position,
+           x.created_at, x.updated_at, x.parked);
+}
+
+/// An event a subscription gave up on for now: the event itself, how often
+/// handling it was attempted, why the last attempt failed, and when it was
+/// (last) parked.
+struct parked_event {
+  recorded_event event;
+  int32_t attempts = 1;
+  std::string reason;
+  timestamp parked_at;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, parked_event& x) {
+  return f(caf::meta::type_name("es.parked_event"), x.event, x.attempts,
+           x.reason, x.parked_at);
+}
+
 } // namespace es

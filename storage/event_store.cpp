@@ -189,6 +189,29 @@ stream_info info_from(const pg::result& res, int row) {
   return info;
 }
 
+subscription_state subscription_from(const pg::result& res, int row) {
+  subscription_state sub;
+  sub.name = res.string(row, 0);
+  sub.position = res.int64(row, 1);
+  sub.created_at = from_micros(res.int64(row, 2));
+  sub.updated_at = from_micros(res.int64(row, 3));
+  return sub;
+}
+
+caf::error no_such_subscription(std::string_view name) {
+  return make_error(ec::not_found,
+                    "subscription '" + excerpt(name) + "' does not exist");
+}
+
+caf::error check_position(std::string_view name, const char* what,
+                          int64_t position) {
+  if (position < 0)
+    return make_error(ec::invalid_argument,
+                      std::string{what} + " of subscription '" + excerpt(name) +
+                          "' at negative position " + std::to_string(position));
+  return {};
+}
+
 caf::error no_such_stream(std::string_view stream) {
   return make_error(ec::not_found,
                     "stream '" + excerpt(stream) + "' does not exist");
@@ -646,6 +669,158 @@ caf::error event_store::delete_snapshot(std::string_view stream) {
   if (auto res = exec_for_stream(sql::delete_snapshot, stream); !res)
     return std::move(res.error());
   return {};
+}
+
+caf::expected<subscription_state>
+event_store::open_subscription(std::string_view name) {
+  if (auto err = check_subscription_name(name, opts_))
+    return err;
+  // No row means that another transaction created the subscription after
+  // this statement took its snapshot; the next statement sees it.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto res = conn_.exec(sql::open_subscription, pg::params{}.add(name));
+    if (!res)
+      return std::move(res.error());
+    if (res->rows() > 0)
+      return subscription_from(*res, 0);
+  }
+  return make_error(ec::database_error, "subscription '" + excerpt(name) +
+                                            "' was neither created nor found");
+}
+
+caf::expected<int64_t> event_store::save_checkpoint(std::string_view name,
+                                                    int64_t position) {
+  if (auto err = check_subscription_name(name, opts_))
+    return err;
+  if (auto err = check_position(name, "checkpoint", position))
+    return err;
+  auto res =
+      conn_.exec(sql::save_checkpoint, pg::params{}.add(name).add(position));
+  if (!res)
+    return std::move(res.error());
+  if (res->rows() == 0)
+    return no_such_subscription(name);
+  return res->int64(0, 0);
+}
+
+caf::error event_store::reset_checkpoint(std::string_view name,
+                                         int64_t position) {
+  if (auto err = check_subscription_name(name, opts_))
+    return err;
+  if (auto err = check_position(name, "checkpoint", position))
+    return err;
+  auto res =
+      conn_.exec(sql::reset_checkpoint, pg::params{}.add(name).add(position));
+  if (!res)
+    return std::move(res.error());
+  if (res->rows() == 0)
+    return no_such_subscription(name);
+  return {};
+}
+
+caf::error event_store::delete_subscription(std::string_view name) {
+  if (auto err = check_subscription_name(name, opts_))
+    return err;
+  auto res = conn_.exec(sql::delete_subscription, pg::params{}.add(name));
+  if (!res)
+    return std::move(res.error());
+  if (res->affected() == 0)
+    return no_such_subscription(name);
+  return {};
+}
+
+caf::expected<std::vector<subscription_state>>
+event_store::list_subscriptions() {
+  auto res = conn_.exec(sql::list_subscriptions);
+  if (!res)
+    return std::move(res.error());
+  std::vector<subscription_state> out;
+  out.reserve(static_cast<size_t>(res->rows()));
+  for (int row = 0; row < res->rows(); ++row) {
+    out.push_back(subscription_from(*res, row));
+    out.back().parked = static_cast<uint64_t>(res->int64(row, 4));
+  }
+  return out;
+}
+
+caf::error event_store::park_event(std::string_view name, int64_t position,
+                                   int32_t attempts, std::string_view reason) {
+  if (auto err = check_subscription_name(name, opts_))
+    return err;
+  if (auto err = check_position(name, "parked event", position))
+    return err;
+  if (attempts < 1)
+    return make_error(ec::invalid_argument,
+                      "parked event at position " + std::to_string(position) +
+                          " of subscription '" + excerpt(name) + "' has " +
+                          std::to_string(attempts) +
+                          " attempts; expected at least 1");
+  auto res = conn_.exec(sql::park_event,
+                        pg::params{}
+                            .add(name)
+                            .add(position)
+                            .add(int64_t{attempts})
+                            .add(bounded_text(reason, max_park_reason_bytes)));
+  if (!res)
+    return std::move(res.error());
+  if (!res->boolean(0, 0))
+    return no_such_subscription(name);
+  if (!res->boolean(0, 1))
+    return make_error(ec::not_found, "subscription '" + excerpt(name) +
+                                         "' cannot park the event at "
+                                         "position " +
+                                         std::to_string(position) +
+                                         ": there is no such event");
+  return {};
+}
+
+caf::expected<std::vector<parked_event>>
+event_store::list_parked(std::string_view name, int64_t after, size_t count) {
+  if (auto err = check_subscription_name(name, opts_))
+    return err;
+  if (auto err = check_page_size(count, opts_))
+    return err;
+  if (auto err = check_position(name, "parked events", after))
+    return err;
+  pg::pipeline pipe{conn_};
+  pipe.add(sql::read_subscription, pg::params{}.add(name));
+  pipe.add(sql::list_parked,
+           pg::params{}.add(name).add(after).add(static_cast<int64_t>(count)));
+  auto results = pipe.run();
+  if (!results)
+    return std::move(results.error());
+  if ((*results)[0].rows() == 0)
+    return no_such_subscription(name);
+  auto& rows = (*results)[1];
+  std::vector<parked_event> out;
+  out.reserve(static_cast<size_t>(rows.rows()));
+  for (int row = 0; row < rows.rows(); ++row) {
+    auto ev = event_from(rows, row);
+    if (!ev)
+      return std::move(ev.error());
+    parked_event parked;
+    parked.event = std::move(*ev);
+    parked.attempts = static_cast<int32_t>(rows.int64(row, 9));
+    parked.reason = rows.string(row, 10);
+    parked.parked_at = from_micros(rows.int64(row, 11));
+    out.push_back(std::move(parked));
+  }
+  return out;
+}
+
+caf::expected<bool> event_store::unpark_event(std::string_view name,
+                                              int64_t position) {
+  if (auto err = check_subscription_name(name, opts_))
+    return err;
+  pg::pipeline pipe{conn_};
+  pipe.add(sql::read_subscription, pg::params{}.add(name));
+  pipe.add(sql::unpark_event, pg::params{}.add(name).add(position));
+  auto results = pipe.run();
+  if (!results)
+    return std::move(results.error());
+  if ((*results)[0].rows() == 0)
+    return no_such_subscription(name);
+  return (*results)[1].affected() > 0;
 }
 
 } // namespace es::storage

@@ -126,6 +126,56 @@ public:
   /// Removes the snapshot of `stream` (no error when there is none).
   caf::error delete_snapshot(std::string_view stream);
 
+  // -- persistent subscriptions -----------------------------------------------
+  //
+  // A named subscription's checkpoint and its parked events, for the
+  // subscription actors (which decide what to handle, retry and park; the
+  // store only keeps the record). Names are checked like stream ids (errors
+  // say "subscription name"); an unknown name is `not_found` except for
+  // `open_subscription`, which creates it.
+
+  /// The subscription `name`, created at position 0 when it does not exist
+  /// yet. Idempotent; `parked` is 0 (see `list_subscriptions`).
+  caf::expected<subscription_state> open_subscription(std::string_view name);
+
+  /// Moves the checkpoint of `name` to `position` unless it is already
+  /// higher (a checkpoint never moves backwards) and returns the stored
+  /// position. A negative position is `invalid_argument`.
+  caf::expected<int64_t> save_checkpoint(std::string_view name,
+                                         int64_t position);
+
+  /// Sets the checkpoint of `name` to exactly `position` (>= 0), also
+  /// backwards: for rebuilds and for starting from a given position.
+  caf::error reset_checkpoint(std::string_view name, int64_t position);
+
+  /// Deletes the subscription `name` and all its parked events.
+  caf::error delete_subscription(std::string_view name);
+
+  /// Every subscription, ordered by name, with its count of parked events.
+  caf::expected<std::vector<subscription_state>> list_subscriptions();
+
+  /// Parks the event at global `position` for `name` after `attempts` (>= 1)
+  /// failed attempts to handle it, because of `reason` (cut to
+  /// `max_park_reason_bytes` at a UTF-8 boundary). Parking it again
+  /// replaces attempts and reason and renews the time. `not_found` when the
+  /// subscription or the event does not exist.
+  caf::error park_event(std::string_view name, int64_t position,
+                        int32_t attempts, std::string_view reason);
+
+  /// Up to `count` parked events of `name` with positions above `after`
+  /// (>= 0), in position order, each with its stored event. Pass the last
+  /// one's position as `after` for the next page. A parked event whose event
+  /// was hard-deleted is not listed.
+  caf::expected<std::vector<parked_event>>
+  list_parked(std::string_view name, int64_t after, size_t count);
+
+  /// Removes the event at `position` from the parked events of `name`;
+  /// whether it was parked.
+  caf::expected<bool> unpark_event(std::string_view name, int64_t position);
+
+  /// Longest reason `park_event` stores, in bytes.
+  static constexpr size_t max_park_reason_bytes = 4096;
+
   // -- access -----------------------------------------------------------------
 
   const store_options& options() const noexcept { return opts_; }

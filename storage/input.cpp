@@ -3,6 +3,7 @@
 #include "messages/error.hpp"
 #include "messages/json.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace es::storage {
@@ -60,27 +61,60 @@ std::string excerpt(std::string_view text) {
   return out;
 }
 
-caf::error check_stream_id(std::string_view stream, const store_options& opts) {
-  if (stream.empty())
-    return invalid("stream id is empty");
-  if (stream.size() > opts.max_stream_id_bytes)
-    return invalid("stream id '" + excerpt(stream) + "' is " +
-                   std::to_string(stream.size()) +
-                   " bytes long; the limit is " +
-                   std::to_string(opts.max_stream_id_bytes));
-  for (size_t i = 0; i < stream.size();) {
+namespace {
+
+/// Non-empty, at most `max` bytes, valid UTF-8, no control characters;
+/// `what` names the value in errors ("stream id", "subscription name").
+caf::error check_name(const char* what, std::string_view name, size_t max) {
+  std::string w{what};
+  if (name.empty())
+    return invalid(w + " is empty");
+  if (name.size() > max)
+    return invalid(w + " '" + excerpt(name) + "' is " +
+                   std::to_string(name.size()) + " bytes long; the limit is " +
+                   std::to_string(max));
+  for (size_t i = 0; i < name.size();) {
     uint32_t cp = 0;
-    auto len = utf8_next(stream, i, cp);
+    auto len = utf8_next(name, i, cp);
     if (len == 0)
-      return invalid("stream id '" + excerpt(stream) +
+      return invalid(w + " '" + excerpt(name) +
                      "' is not valid UTF-8 at byte " + std::to_string(i));
     if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
-      return invalid("stream id '" + excerpt(stream) +
+      return invalid(w + " '" + excerpt(name) +
                      "' contains a control character at byte " +
                      std::to_string(i));
     i += len;
   }
   return {};
+}
+
+} // namespace
+
+caf::error check_stream_id(std::string_view stream, const store_options& opts) {
+  return check_name("stream id", stream, opts.max_stream_id_bytes);
+}
+
+caf::error check_subscription_name(std::string_view name,
+                                   const store_options& opts) {
+  return check_name("subscription name", name, opts.max_stream_id_bytes);
+}
+
+std::string bounded_text(std::string_view text, size_t max_bytes) {
+  static constexpr char replacement[] = "\xef\xbf\xbd"; // U+FFFD
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes));
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    auto len = utf8_next(text, i, cp);
+    std::string_view piece = len == 0 || cp == 0
+                                 ? std::string_view{replacement, 3}
+                                 : text.substr(i, len);
+    if (out.size() + piece.size() > max_bytes)
+      break;
+    out += piece;
+    i += len == 0 ? 1 : len;
+  }
+  return out;
 }
 
 caf::error check_event_type(std::string_view type, const store_options& opts) {

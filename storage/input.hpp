@@ -10,6 +10,7 @@
 
 #include <caf/error.hpp>
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +19,17 @@ namespace es::storage {
 /// Non-empty, at most `max_stream_id_bytes`, valid UTF-8, no control
 /// characters (C0, DEL, C1).
 caf::error check_stream_id(std::string_view stream, const store_options& opts);
+
+/// As `check_stream_id` (same length limit), for the name of a persistent
+/// subscription; errors say "subscription name".
+caf::error check_subscription_name(std::string_view name,
+                                   const store_options& opts);
+
+/// `text` cut to at most `max_bytes` at a UTF-8 boundary, for free text
+/// that is stored rather than refused (a parked event's reason). Bytes
+/// that are not valid UTF-8, and NUL (which libpq cannot bind), become
+/// U+FFFD.
+std::string bounded_text(std::string_view text, size_t max_bytes);
 
 /// Non-empty, at most `max_event_type_bytes`, letters, digits, and "_.:-".
 caf::error check_event_type(std::string_view type, const store_options& opts);

@@ -236,10 +236,37 @@ BEGIN
 END $$;
 )sql";
 
+// Persistent subscriptions: a named checkpoint each, and the events a
+// subscription parked (gave up on for now) to be looked at or retried later.
+// `position` is the global position up to which (inclusive) every event has
+// been handled. Parked events refer to es_events by global position without
+// a foreign key: events are immutable and only a hard delete removes them,
+// which the parked-event listing then skips (it joins es_events).
+constexpr char schema_v3[] = R"sql(
+CREATE TABLE es_subscriptions (
+  name            text        PRIMARY KEY,
+  position        bigint      NOT NULL DEFAULT 0 CHECK (position >= 0),
+  created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+  updated_at      timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+CREATE TABLE es_parked_events (
+  subscription    text        NOT NULL
+    CONSTRAINT es_parked_events_subscription_fkey
+    REFERENCES es_subscriptions(name) ON DELETE CASCADE,
+  global_position bigint      NOT NULL,
+  attempts        int         NOT NULL CHECK (attempts > 0),
+  reason          text        NOT NULL,
+  parked_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (subscription, global_position)
+);
+)sql";
+
 const std::vector<migration>& migrations() {
   static const std::vector<migration> all{
       {1, "streams, events, snapshots, append functions", schema_v1},
       {2, "set-based appends", schema_v2},
+      {3, "subscriptions and parked events", schema_v3},
   };
   return all;
 }
@@ -522,6 +549,90 @@ const pg::statement read_snapshot{
 const pg::statement delete_snapshot{
     "es_delete_snapshot", "DELETE FROM es_snapshots WHERE stream_id = $1", 1};
 
+// -- Persistent subscriptions -------------------------------------------------
+
+#define ES_MICROS(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+
+#define ES_SUBSCRIPTION_COLUMNS(t)                                             \
+  t ".name, " t ".position, " ES_MICROS(t ".created_at") ", "                  \
+      ES_MICROS(t ".updated_at")
+
+// The inserted row when the name is new, else the existing one. The outer
+// SELECT runs on the statement's snapshot, which does not see the CTE's
+// insert (hence the UNION ALL) nor a row another transaction committed
+// after the statement began (then no row comes back; see event_store.cpp).
+const pg::statement open_subscription{
+    "es_open_subscription",
+    "WITH i AS (INSERT INTO es_subscriptions (name) VALUES ($1) "
+    "ON CONFLICT (name) DO NOTHING RETURNING *) "
+    "SELECT " ES_SUBSCRIPTION_COLUMNS("i") " FROM i "
+    "UNION ALL "
+    "SELECT " ES_SUBSCRIPTION_COLUMNS("s") " FROM es_subscriptions s "
+    "WHERE s.name = $1 AND NOT EXISTS (SELECT 1 FROM i)",
+    1};
+
+const pg::statement read_subscription{
+    "es_read_subscription",
+    "SELECT " ES_SUBSCRIPTION_COLUMNS("s") " FROM es_subscriptions s "
+    "WHERE s.name = $1",
+    1};
+
+const pg::statement save_checkpoint{
+    "es_save_checkpoint",
+    "UPDATE es_subscriptions SET position = greatest(position, $2::bigint), "
+    "updated_at = clock_timestamp() WHERE name = $1 RETURNING position",
+    2};
+
+const pg::statement reset_checkpoint{
+    "es_reset_checkpoint",
+    "UPDATE es_subscriptions SET position = $2::bigint, "
+    "updated_at = clock_timestamp() WHERE name = $1 RETURNING position",
+    2};
+
+const pg::statement delete_subscription{
+    "es_delete_subscription", "DELETE FROM es_subscriptions WHERE name = $1",
+    1};
+
+const pg::statement list_subscriptions{
+    "es_list_subscriptions",
+    "SELECT " ES_SUBSCRIPTION_COLUMNS("s") ", "
+    "(SELECT count(*) FROM es_parked_events p "
+    "JOIN es_events e ON e.global_position = p.global_position "
+    "WHERE p.subscription = s.name) "
+    "FROM es_subscriptions s ORDER BY s.name",
+    0};
+
+// Both lookups run before the insert, on the statement's snapshot, and tell
+// the caller which of the two is missing when nothing was parked.
+const pg::statement park_event{
+    "es_park_event",
+    "WITH s AS (SELECT name FROM es_subscriptions WHERE name = $1), "
+    "e AS (SELECT global_position FROM es_events "
+    "WHERE global_position = $2::bigint), "
+    "i AS (INSERT INTO es_parked_events (subscription, global_position, "
+    "attempts, reason) SELECT s.name, e.global_position, $3::int, $4 "
+    "FROM s, e ON CONFLICT (subscription, global_position) DO UPDATE SET "
+    "attempts = EXCLUDED.attempts, reason = EXCLUDED.reason, "
+    "parked_at = clock_timestamp() RETURNING 1) "
+    "SELECT EXISTS (SELECT 1 FROM s), EXISTS (SELECT 1 FROM e), "
+    "EXISTS (SELECT 1 FROM i)",
+    4};
+
+const pg::statement list_parked{
+    "es_list_parked",
+    "SELECT " ES_EVENT_COLUMNS ", p.attempts, p.reason, "
+    ES_MICROS("p.parked_at") " FROM es_parked_events p "
+    "JOIN es_events e ON e.global_position = p.global_position "
+    "WHERE p.subscription = $1 AND p.global_position > $2::bigint "
+    "ORDER BY p.global_position LIMIT $3::bigint",
+    3};
+
+const pg::statement unpark_event{
+    "es_unpark_event",
+    "DELETE FROM es_parked_events "
+    "WHERE subscription = $1 AND global_position = $2::bigint",
+    2};
+
 std::vector<const pg::statement*> all_statements() {
   std::vector<const pg::statement*> out{
       &lock_migrations,     &unlock_migrations,      &applied_migrations,
@@ -532,7 +643,10 @@ std::vector<const pg::statement*> all_statements() {
       &soft_delete_stream,  &allow_hard_delete,      &delete_stream_events,
       &delete_stream_row,   &delete_stream_snapshot, &record_snapshot,
       &read_snapshot,       &delete_snapshot,        &relaxed_commit,
-      &health_check,        &lock_streams,           &bench_baseline_insert};
+      &health_check,        &lock_streams,           &bench_baseline_insert,
+      &open_subscription,   &read_subscription,      &save_checkpoint,
+      &reset_checkpoint,    &delete_subscription,    &list_subscriptions,
+      &park_event,          &list_parked,            &unpark_event};
   auto logs = all_read_log_statements();
   out.insert(out.end(), logs.begin(), logs.end());
   return out;

@@ -26,6 +26,9 @@ inline constexpr char sqlstate_immutable[] = "ES423";
 inline constexpr char constraint_event_id[] = "es_events_event_id_key";
 inline constexpr char constraint_stream_version[] =
     "es_events_stream_version_key";
+/// A parked event's subscription was deleted while it was being parked.
+inline constexpr char constraint_parked_subscription[] =
+    "es_parked_events_subscription_fkey";
 
 // -- Schema migrations --------------------------------------------------------
 
@@ -165,6 +168,42 @@ extern const pg::statement record_snapshot;
 extern const pg::statement read_snapshot;
 /// (stream) -> deleted count.
 extern const pg::statement delete_snapshot;
+
+// -- Persistent subscriptions -------------------------------------------------
+//
+// A subscription row: name, position (the checkpoint: every event up to it,
+// inclusive, was handled), created_us, updated_us.
+
+/// (name) -> the subscription row, created at position 0 when new. May
+/// return no row when another transaction created it concurrently; running
+/// it again then returns that row.
+extern const pg::statement open_subscription;
+/// (name) -> the subscription row, if any.
+extern const pg::statement read_subscription;
+/// (name, position) -> the stored position, greatest(stored, given): a
+/// checkpoint never moves backwards. No row when the name is unknown.
+extern const pg::statement save_checkpoint;
+/// (name, position) -> the stored position, exactly the given one. No row
+/// when the name is unknown.
+extern const pg::statement reset_checkpoint;
+/// (name) -> deletes the subscription and, by cascade, its parked events;
+/// affected rows (0 or 1).
+extern const pg::statement delete_subscription;
+/// () -> subscription row + count of parked events (whose event is still
+/// stored), ordered by name.
+extern const pg::statement list_subscriptions;
+/// (name, global_position, attempts, reason) -> subscription_exists,
+/// event_exists, parked. Parks the event, or updates attempts, reason and
+/// parked_at when it is parked already; parks nothing when the
+/// subscription or the event is missing.
+extern const pg::statement park_event;
+/// (name, after_position, limit) -> event columns (ES_EVENT_COLUMNS),
+/// attempts, reason, parked_us; parked events of the subscription with
+/// positions above `after`, in position order. Parked events whose event
+/// was hard-deleted are skipped.
+extern const pg::statement list_parked;
+/// (name, global_position) -> affected rows (0 or 1).
+extern const pg::statement unpark_event;
 
 /// Every statement above (for tests that prepare all SQL).
 std::vector<const pg::statement*> all_statements();

@@ -54,6 +54,11 @@ caf::error error_from(PGconn* conn, const PGresult* res) {
                         "a concurrent append took the version: " +
                             with_detail());
   }
+  if (std::strcmp(state, "23503") == 0 && constraint != nullptr &&
+      std::strcmp(constraint, sql::constraint_parked_subscription) == 0)
+    return make_error(ec::not_found,
+                      "the subscription was deleted meanwhile: " +
+                          with_detail());
   // Payloads PostgreSQL refuses: bad JSON, \u0000, bad encoding.
   if (std::strcmp(state, "22P02") == 0 || std::strcmp(state, "22P05") == 0 ||
       std::strcmp(state, "22021") == 0)

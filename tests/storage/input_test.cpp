@@ -46,6 +46,38 @@ BOOST_AUTO_TEST_CASE(stream_ids) {
   BOOST_TEST(describe(err).find("300 bytes") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(subscription_names) {
+  store_options opts;
+  BOOST_TEST(!check_subscription_name("projector:scores", opts));
+  BOOST_TEST(!check_subscription_name("abo-ü", opts));
+  for (std::string bad : {std::string{}, std::string("a\0b", 3),
+                          std::string{"\xc3\x28"}, std::string(257, 'x')}) {
+    auto err = check_subscription_name(bad, opts);
+    BOOST_TEST(err == ec::invalid_argument, excerpt(bad));
+    BOOST_TEST(describe(err).find("subscription name") != std::string::npos,
+               describe(err));
+    BOOST_TEST(describe(err).find("stream id") == std::string::npos,
+               describe(err));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bounded_text_cuts_at_utf8_boundaries) {
+  BOOST_TEST(bounded_text("hello", 10) == "hello");
+  BOOST_TEST(bounded_text("hello", 3) == "hel");
+  BOOST_TEST(bounded_text("", 3) == "");
+  // "aé€" is 1 + 2 + 3 bytes: no code point is ever split.
+  BOOST_TEST(bounded_text("a\xc3\xa9\xe2\x82\xac", 6) ==
+             "a\xc3\xa9\xe2\x82\xac");
+  BOOST_TEST(bounded_text("a\xc3\xa9\xe2\x82\xac", 5) == "a\xc3\xa9");
+  BOOST_TEST(bounded_text("a\xc3\xa9\xe2\x82\xac", 2) == "a");
+  BOOST_TEST(bounded_text("\xf0\x9f\x91\xbe", 3) == "");
+  // NUL and invalid bytes become U+FFFD (3 bytes).
+  BOOST_TEST(bounded_text(std::string("x\0y", 3), 10) == "x\xef\xbf\xbd"
+                                                         "y");
+  BOOST_TEST(bounded_text("\xff\xc3", 10) == "\xef\xbf\xbd\xef\xbf\xbd");
+  BOOST_TEST(bounded_text("\xff", 2) == "");
+}
+
 BOOST_AUTO_TEST_CASE(excerpts_are_short_and_printable) {
   BOOST_TEST(excerpt("a\nb") == "a\\x0ab");
   auto long_text = excerpt(std::string(1000, 'y'));

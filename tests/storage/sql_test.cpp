@@ -112,6 +112,10 @@ BOOST_AUTO_TEST_CASE(every_read_pattern_uses_an_index) {
       "EXECUTE es_stream_version('game-1')",
       "EXECUTE es_stream_state('game-1')",
       "EXECUTE es_read_snapshot('game-1')",
+      "EXECUTE es_read_subscription('sub-1')",
+      "EXECUTE es_save_checkpoint('sub-1', 10)",
+      "EXECUTE es_list_parked('sub-1', 0, 100)",
+      "EXECUTE es_unpark_event('sub-1', 10)",
   };
   for (auto* stmt : sql::all_statements())
     BOOST_REQUIRE(!conn.prepare(*stmt));
