@@ -235,7 +235,7 @@ typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
 /// (every event of the global log up to it, inclusive, has been handled),
 /// when it was created and last moved, and how many of its events are
 /// parked (filled by listings only; 0 elsewhere).
-struct subscription_state {
+struct subscription_record {
   std::string name;
   int64_t position = 0;
   timestamp created_at;
@@ -244,8 +244,8 @@ struct subscription_state {
 };
 
 template<class Inspector>
-typename Inspector::result_type inspect(Inspector& f, subscription_state& x) {
-  return f(caf::meta::type_name("es.subscription_state"), x.name, x.position,
+typename Inspector::result_type inspect(Inspector& f, subscription_record& x) {
+  return f(caf::meta::type_name("es.subscription_record"), x.name, x.position,
            x.created_at, x.updated_at, x.parked);
 }
 

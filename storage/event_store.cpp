@@ -189,8 +189,8 @@ stream_info info_from(const pg::result& res, int row) {
   return info;
 }
 
-subscription_state subscription_from(const pg::result& res, int row) {
-  subscription_state sub;
+subscription_record subscription_from(const pg::result& res, int row) {
+  subscription_record sub;
   sub.name = res.string(row, 0);
   sub.position = res.int64(row, 1);
   sub.created_at = from_micros(res.int64(row, 2));
@@ -671,7 +671,7 @@ caf::error event_store::delete_snapshot(std::string_view stream) {
   return {};
 }
 
-caf::expected<subscription_state>
+caf::expected<subscription_record>
 event_store::open_subscription(std::string_view name) {
   if (auto err = check_subscription_name(name, opts_))
     return err;
@@ -729,12 +729,12 @@ caf::error event_store::delete_subscription(std::string_view name) {
   return {};
 }
 
-caf::expected<std::vector<subscription_state>>
+caf::expected<std::vector<subscription_record>>
 event_store::list_subscriptions() {
   auto res = conn_.exec(sql::list_subscriptions);
   if (!res)
     return std::move(res.error());
-  std::vector<subscription_state> out;
+  std::vector<subscription_record> out;
   out.reserve(static_cast<size_t>(res->rows()));
   for (int row = 0; row < res->rows(); ++row) {
     out.push_back(subscription_from(*res, row));

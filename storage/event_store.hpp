@@ -136,7 +136,7 @@ public:
 
   /// The subscription `name`, created at position 0 when it does not exist
   /// yet. Idempotent; `parked` is 0 (see `list_subscriptions`).
-  caf::expected<subscription_state> open_subscription(std::string_view name);
+  caf::expected<subscription_record> open_subscription(std::string_view name);
 
   /// Moves the checkpoint of `name` to `position` unless it is already
   /// higher (a checkpoint never moves backwards) and returns the stored
@@ -152,7 +152,7 @@ public:
   caf::error delete_subscription(std::string_view name);
 
   /// Every subscription, ordered by name, with its count of parked events.
-  caf::expected<std::vector<subscription_state>> list_subscriptions();
+  caf::expected<std::vector<subscription_record>> list_subscriptions();
 
   /// Parks the event at global `position` for `name` after `attempts` (>= 1)
   /// failed attempts to handle it, because of `reason` (cut to

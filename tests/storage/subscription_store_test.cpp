@@ -85,7 +85,7 @@ int64_t parked_rows(storage::event_store& store, const std::string& name) {
   return res->int64(0, 0);
 }
 
-const subscription_state* find(const std::vector<subscription_state>& subs,
+const subscription_record* find(const std::vector<subscription_record>& subs,
                                const std::string& name) {
   auto i = std::find_if(subs.begin(), subs.end(),
                         [&](auto& s) { return s.name == name; });
