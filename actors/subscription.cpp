@@ -38,6 +38,7 @@ void leave_live(self_ptr self) {
   if (!st.live)
     return;
   st.live = false;
+  ++st.counters.fell_behind;
   self->send(st.dispatcher, leave_atom_v,
              caf::actor_cast<subscription_actor>(self));
 }

@@ -165,6 +165,9 @@ struct subscription_status {
   uint64_t delivered = 0;
   uint64_t acknowledged = 0;
   uint64_t retried = 0;
+  /// Times it left live delivery because its window was full (a slow
+  /// subscriber) and read the database again.
+  uint64_t fell_behind = 0;
   std::vector<parked> parked_events;
   uint64_t subscriber_restarts = 0;
 };
