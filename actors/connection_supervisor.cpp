@@ -520,6 +520,11 @@ pool_actor::behavior_type connection_supervisor(
         return enqueue_read<event_page>(
             self, std::make_tuple(read_atom_v, std::move(req)));
       },
+      [=](checkpoint_atom,
+          subscription_op& op) -> caf::result<subscription_record> {
+        return enqueue_read<subscription_record>(
+            self, std::make_tuple(checkpoint_atom_v, std::move(op)));
+      },
       [=](info_atom, std::string& stream) -> caf::result<stream_info> {
         return enqueue_read<stream_info>(
             self, std::make_tuple(info_atom_v, std::move(stream)));

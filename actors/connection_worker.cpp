@@ -122,6 +122,40 @@ connection_worker_actor::behavior_type connection_worker(
           return std::move(res.error());
         return std::move(*res);
       },
+      [=](checkpoint_atom,
+          subscription_op& op) -> caf::result<subscription_record> {
+        using kind = subscription_op::kind;
+        auto res = with_store(self, [&](storage::event_store& store)
+                                        -> caf::expected<subscription_record> {
+          subscription_record out;
+          out.name = op.name;
+          switch (op.what) {
+          case kind::open:
+            return store.open_subscription(op.name);
+          case kind::save: {
+            auto stored = store.save_checkpoint(op.name, op.position);
+            if (!stored)
+              return std::move(stored.error());
+            out.position = *stored;
+            return out;
+          }
+          case kind::reset:
+            if (auto err = store.reset_checkpoint(op.name, op.position))
+              return err;
+            out.position = op.position;
+            return out;
+          case kind::park:
+            if (auto err = store.park_event(op.name, op.position, op.attempts,
+                                            op.reason))
+              return err;
+            return out;
+          }
+          return make_error(ec::invalid_argument, "unknown subscription op");
+        });
+        if (!res)
+          return std::move(res.error());
+        return std::move(*res);
+      },
       [=](connect_atom) -> caf::result<int32_t> {
         auto store = connected(self);
         if (!store)

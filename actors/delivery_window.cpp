@@ -173,6 +173,13 @@ void delivery_window::checkpoint_saved(int64_t position, time_point now) {
 }
 
 std::optional<delivery_window::time_point>
+delivery_window::checkpoint_deadline() const noexcept {
+  if (checkpoint() <= saved_)
+    return std::nullopt;
+  return saved_at_ + opts_.checkpoint_interval;
+}
+
+std::optional<delivery_window::time_point>
 delivery_window::next_wakeup() const {
   std::optional<time_point> out;
   auto consider = [&](time_point t) {

@@ -140,6 +140,13 @@ public:
   /// The owner stored `position` as the checkpoint at `now`.
   void checkpoint_saved(int64_t position, time_point now);
 
+  /// When a moved checkpoint falls due by time (nothing when it has not
+  /// moved since the last save).
+  std::optional<time_point> checkpoint_deadline() const noexcept;
+
+  /// The last checkpoint the owner stored.
+  int64_t saved_checkpoint() const noexcept { return saved_; }
+
   /// When `next` or `expire` may have something new without another call
   /// in between (the earliest retry time or ack deadline), if any.
   std::optional<time_point> next_wakeup() const;

@@ -263,26 +263,73 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
                              caf::actor_cast<caf::actor>(self), now.pool,
                              now.dispatcher, now.catalog);
         };
-        if (spec.start == start_from::origin)
-          return start(spec, 0);
-        if (spec.start == start_from::position) {
-          if (spec.after < 0)
-            return make_error(ec::invalid_argument,
-                              "subscription " + spec.name
-                                  + ": negative start position");
-          return start(spec, spec.after);
-        }
-        // From now: after the log horizon (an empty read reports it).
+        // Where it starts: after its stored checkpoint if it is persistent
+        // and exists; else as `start` says (and stored, if persistent).
         auto rp = self->make_response_promise<subscription_actor>();
-        read_request probe;
-        probe.what = read_request::target::all;
-        probe.from = std::numeric_limits<int64_t>::max() / 2;
-        probe.count = 1;
-        self->request(st.pool, caf::infinite, read_atom_v, std::move(probe))
+        auto begin = [=](int64_t after) mutable {
+          auto s = spec;
+          if (!s.persistent) {
+            rp.deliver(start(s, after));
+            return;
+          }
+          subscription_op reset;
+          reset.what = subscription_op::kind::reset;
+          reset.name = s.name;
+          reset.position = after;
+          self->request(self->state.pool, caf::infinite, checkpoint_atom_v,
+                        std::move(reset))
+              .then(
+                  [=](subscription_record&) mutable {
+                    auto s2 = spec;
+                    rp.deliver(start(s2, after));
+                  },
+                  [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        };
+        auto from_spec = [=]() mutable {
+          if (spec.start == start_from::origin) {
+            begin(0);
+          } else if (spec.start == start_from::position) {
+            if (spec.after < 0) {
+              rp.deliver(make_error(ec::invalid_argument,
+                                    "subscription " + spec.name
+                                        + ": negative start position"));
+              return;
+            }
+            begin(spec.after);
+          } else {
+            // From now: after the log horizon (an empty read reports it).
+            read_request probe;
+            probe.what = read_request::target::all;
+            probe.from = std::numeric_limits<int64_t>::max() / 2;
+            probe.count = 1;
+            self->request(self->state.pool, caf::infinite, read_atom_v,
+                          std::move(probe))
+                .then([=](event_page& page) mutable { begin(page.horizon); },
+                      [=](caf::error& err) mutable {
+                        rp.deliver(std::move(err));
+                      });
+          }
+        };
+        if (!spec.persistent) {
+          from_spec();
+          return rp;
+        }
+        subscription_op open;
+        open.what = subscription_op::kind::open;
+        open.name = spec.name;
+        self->request(st.pool, caf::infinite, checkpoint_atom_v,
+                      std::move(open))
             .then(
-                [=](event_page& page) mutable {
-                  auto s = spec;
-                  rp.deliver(start(s, page.horizon));
+                [=](subscription_record& rec) mutable {
+                  // At 0 it has handled nothing (new, or never past the
+                  // origin): `start` applies. Else it resumes after its
+                  // checkpoint.
+                  if (rec.position == 0) {
+                    from_spec();
+                  } else {
+                    auto s = spec;
+                    rp.deliver(start(s, rec.position));
+                  }
                 },
                 [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;

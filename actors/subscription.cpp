@@ -138,9 +138,42 @@ void catch_up(self_ptr self) {
           });
 }
 
+/// Writes the checkpoint if it is due (persistent subscriptions).
+void save_checkpoint(self_ptr self, bool force = false) {
+  auto& cur = self->state;
+  auto& w = *cur.window;
+  if (!cur.spec.persistent || cur.saving
+      || !(force ? w.checkpoint() > w.saved_checkpoint()
+                 : w.checkpoint_due(clock::now())))
+    return;
+  cur.saving = true;
+  subscription_op op;
+  op.what = subscription_op::kind::save;
+  op.name = cur.spec.name;
+  op.position = w.checkpoint();
+  self->request(cur.pool, caf::infinite, checkpoint_atom_v, std::move(op))
+      .then(
+          [=](subscription_record& rec) {
+            auto& st = self->state;
+            st.saving = false;
+            st.window->checkpoint_saved(rec.position, clock::now());
+            ++st.counters.checkpoints_saved;
+          },
+          [=](caf::error& err) {
+            auto& st = self->state;
+            st.saving = false;
+            spdlog::warn("subscription {}: saving the checkpoint failed: {}; "
+                         "retrying with the next one",
+                         st.spec.name, describe(err));
+          });
+}
+
 void arm_timer(self_ptr self) {
   auto& st = self->state;
   auto at = st.window->next_wakeup();
+  if (st.spec.persistent)
+    if (auto due = st.window->checkpoint_deadline(); due && (!at || *due < *at))
+      at = due;
   if (!at || (st.timer_at && *st.timer_at <= *at && *st.timer_at > clock::now()))
     return;
   st.timer_at = *at;
@@ -157,6 +190,22 @@ void settle_parked(self_ptr self, std::optional<parked> p) {
                "attempts: {}",
                st.spec.name, p->position, p->attempts, p->reason);
   st.events.erase(p->position);
+  if (st.spec.persistent) {
+    subscription_op op;
+    op.what = subscription_op::kind::park;
+    op.name = st.spec.name;
+    op.position = p->position;
+    op.attempts = static_cast<int32_t>(p->attempts);
+    op.reason = p->reason;
+    auto position = p->position;
+    self->request(st.pool, caf::infinite, checkpoint_atom_v, std::move(op))
+        .then([](subscription_record&) {},
+              [=](caf::error& err) {
+                spdlog::error("subscription {}: storing the parked event at "
+                              "{} failed: {}",
+                              self->state.spec.name, position, describe(err));
+              });
+  }
   st.counters.parked_events.push_back(std::move(*p));
 }
 
@@ -181,12 +230,14 @@ void on_answer(self_ptr self, int64_t position, uint32_t attempt,
     catch_up(self);
 }
 
-/// Hands out what the window lets go, and arms the timer.
+/// Hands out what the window lets go, saves a due checkpoint, and arms the
+/// timer.
 void pump(self_ptr self) {
   auto& st = self->state;
   auto now = clock::now();
   for (auto& p : st.window->expire(now))
     settle_parked(self, std::move(p));
+  save_checkpoint(self);
   while (st.spec.subscriber && st.window->in_flight() < st.spec.buffer_size) {
     auto d = st.window->next(now);
     if (!d)
@@ -232,6 +283,7 @@ void on_subscriber_down(self_ptr self, const caf::down_msg& dm) {
   if (!st.spec.respawn) {
     spdlog::info("subscription {}: subscriber down ({}); ending",
                  st.spec.name, caf::to_string(dm.reason));
+    save_checkpoint(self, true);
     self->quit(dm.reason);
     return;
   }
@@ -300,6 +352,7 @@ subscription(subscription_actor::stateful_pointer<subscription_state> self,
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.source == st.node.address()) {
+      save_checkpoint(self, true);
       self->quit(dm.reason);
     } else if (dm.source == st.dispatcher.address()
                || dm.source == st.pool.address()) {

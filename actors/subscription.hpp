@@ -15,8 +15,15 @@
 // one at a time per stream with `partition_by_stream`, retries with backoff
 // after a `false` answer, an error or a missing answer within
 // `ack_timeout`, and parking after `max_attempts` (the parked events are in
-// the status; the persistent subscription stores them). Each event is
-// upcast to its type's latest version before it goes out.
+// the status, and a persistent subscription stores them in
+// es_parked_events). Each event is upcast to its type's latest version
+// before it goes out.
+//
+// Persistent subscriptions write their checkpoint to es_subscriptions in
+// batches (`checkpoint_every` settled events or `checkpoint_interval`,
+// whichever first; one write in flight at a time) and once more when they
+// stop; started again under the same name, they resume after it. Events
+// after the checkpoint may be delivered again after a crash: at least once.
 //
 // Memory stays bounded: the window holds at most `max_buffered` events. A
 // live subscription that fills it (a slow subscriber) leaves the
@@ -58,6 +65,8 @@ struct subscription_state {
   bool reading = false;
   bool joining = false;
   bool live = false;
+  /// A checkpoint write is in flight (persistent subscriptions).
+  bool saving = false;
   /// The pool or the dispatcher died: ask the node for the new ones.
   bool stale_handles = false;
   subscription_status counters;

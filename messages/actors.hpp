@@ -97,6 +97,18 @@ struct read_request {
   log_filter filter;
 };
 
+/// A persistent subscription's state in PostgreSQL (es_subscriptions,
+/// es_parked_events; storage/event_store.hpp): open (create or load), save
+/// a checkpoint (never backwards), reset it, or park an event.
+struct subscription_op {
+  enum class kind : uint8_t { open, save, reset, park };
+  kind what = kind::open;
+  std::string name;
+  int64_t position = 0;
+  int32_t attempts = 0;
+  std::string reason;
+};
+
 /// Committed events of the global log, shared by every live subscription
 /// (one allocation however many receive it): every event with a position in
 /// (`after`, `upto`], in order, unfiltered. Positions in that range that are
@@ -131,8 +143,13 @@ using subscriber_actor = caf::typed_actor<
 
 /// What to subscribe to, and how to deliver it.
 struct subscription_spec {
-  /// For logs and status.
+  /// For logs and status; with `persistent`, the stored subscription's
+  /// name (a subscription name, checked as a stream id is).
   std::string name;
+  /// The checkpoint and parked events live in PostgreSQL: a subscription
+  /// started again under the same name resumes after its checkpoint (and
+  /// `start` only applies the first time).
+  bool persistent = false;
   log_filter filter;
   start_from start = start_from::now;
   /// With `start_from::position`: deliver the events after this one.
@@ -168,6 +185,8 @@ struct subscription_status {
   /// Times it left live delivery because its window was full (a slow
   /// subscriber) and read the database again.
   uint64_t fell_behind = 0;
+  /// Checkpoint writes (persistent subscriptions).
+  uint64_t checkpoints_saved = 0;
   std::vector<parked> parked_events;
   uint64_t subscriber_restarts = 0;
 };
@@ -226,6 +245,9 @@ using connection_worker_actor = caf::typed_actor<
     caf::replies_to<read_atom, read_request>::with<event_page>,
     // Returns what the store knows about a stream.
     caf::replies_to<info_atom, std::string>::with<stream_info>,
+    // A persistent subscription's state (the record after the operation).
+    caf::replies_to<checkpoint_atom, subscription_op>::with<
+        subscription_record>,
     // Connects (or reconnects) if not connected; replies with the backend pid.
     caf::replies_to<connect_atom>::with<int32_t>,
     // Runs a trivial query; replies with its round trip in microseconds.
@@ -264,6 +286,9 @@ using pool_actor = caf::typed_actor<
     caf::replies_to<read_atom, read_request>::with<event_page>,
     // Returns what the store knows about a stream.
     caf::replies_to<info_atom, std::string>::with<stream_info>,
+    // A persistent subscription's state (runs like a read).
+    caf::replies_to<checkpoint_atom, subscription_op>::with<
+        subscription_record>,
     // Returns the pool's state.
     caf::replies_to<status_atom>::with<pool_status>,
     // Internal: the supervisor's own timers (flush, deadlines, health).
@@ -327,6 +352,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::router_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::node_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::component)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::live_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::join_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_status)
@@ -351,6 +378,8 @@ CAF_ADD_TYPE_ID(es_messages, (es::stream_actor))
 CAF_ADD_TYPE_ID(es_messages, (es::component))
 CAF_ADD_TYPE_ID(es_messages, (es::recorded_event))
 CAF_ADD_TYPE_ID(es_messages, (es::live_batch))
+CAF_ADD_TYPE_ID(es_messages, (es::subscription_op))
+CAF_ADD_TYPE_ID(es_messages, (es::subscription_record))
 CAF_ADD_TYPE_ID(es_messages, (es::join_reply))
 CAF_ADD_TYPE_ID(es_messages, (es::subscription_spec))
 CAF_ADD_TYPE_ID(es_messages, (es::subscription_status))

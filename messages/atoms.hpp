@@ -45,4 +45,7 @@ CAF_ADD_ATOM(es, es, wake_atom, "wake")
 /// A subscription hands one event to its subscriber, which acknowledges.
 CAF_ADD_ATOM(es, es, deliver_atom, "deliver")
 
+/// Stores or loads a persistent subscription's state (subscription_op).
+CAF_ADD_ATOM(es, es, checkpoint_atom, "checkpoint")
+
 CAF_END_TYPE_ID_BLOCK(es)

@@ -267,8 +267,11 @@ BOOST_AUTO_TEST_CASE(checkpoints_are_batched_by_count_or_time) {
   BOOST_TEST(w.checkpoint_due(t0 + 5s)); // by time
   BOOST_TEST(w.ack(3));
   BOOST_TEST(w.checkpoint_due(t0 + 1s)); // by count
+  BOOST_TEST(static_cast<bool>(w.checkpoint_deadline() == t0 + 5s));
   w.checkpoint_saved(w.checkpoint(), t0 + 1s);
   BOOST_TEST(w.checkpoint() == 3);
+  BOOST_TEST(w.saved_checkpoint() == 3);
+  BOOST_TEST(!w.checkpoint_deadline());
   BOOST_TEST(!w.checkpoint_due(t0 + 10s)); // saved, and 4 is in flight
   BOOST_TEST(w.ack(4));
   BOOST_TEST(!w.checkpoint_due(t0 + 2s));

@@ -304,6 +304,73 @@ BOOST_AUTO_TEST_CASE(a_slow_subscriber_does_not_grow_memory_past_the_bound) {
   anon_send_exit(late, caf::exit_reason::user_shutdown);
 }
 
+BOOST_AUTO_TEST_CASE(a_persistent_subscription_resumes_after_its_checkpoint) {
+  append(1, 30);
+  auto name = "persist-" + category;
+  auto stored_checkpoint = [&] {
+    auto rec = open_store().open_subscription(name);
+    BOOST_REQUIRE_MESSAGE(rec, error_of(rec));
+    return rec->position;
+  };
+  auto first = std::make_shared<collector>();
+  auto s = spec(first);
+  s.name = name;
+  s.persistent = true;
+  s.delivery.checkpoint_every = 7;
+  s.delivery.checkpoint_interval = 20ms;
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  auto last = stored_positions().back();
+  BOOST_REQUIRE(eventually([&] { return status(*sub).acknowledged == 30u; }));
+  BOOST_REQUIRE(eventually([&] { return stored_checkpoint() >= last; }));
+  BOOST_TEST(status(*sub).checkpoints_saved >= 2u); // batched, not per event
+  BOOST_TEST(status(*sub).checkpoints_saved < 30u);
+  // The whole store stops and starts again; new events come meanwhile.
+  es->stop();
+  es.reset();
+  auto again = start(sys, test_options(), cat);
+  BOOST_REQUIRE_MESSAGE(again, error_of(again));
+  es.emplace(std::move(*again));
+  append(2, 10);
+  auto second = std::make_shared<collector>();
+  auto s2 = spec(second);
+  s2.name = name;
+  s2.persistent = true;
+  s2.start = start_from::now; // ignored: it exists
+  auto sub2 = es->subscribe(s2);
+  BOOST_REQUIRE_MESSAGE(sub2, error_of(sub2));
+  BOOST_REQUIRE(eventually([&] { return second->seen().size() >= 10u; }));
+  auto all = stored_positions();
+  BOOST_TEST(second->seen() == std::vector<int64_t>(all.end() - 10, all.end()),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_persistent_subscription_stores_what_it_parks) {
+  append(1, 5);
+  auto poison = open_store().read_stream(stream(1), 2, 1);
+  BOOST_REQUIRE(poison && poison->events.size() == 1u);
+  auto decline = std::make_shared<std::set<std::string>>();
+  decline->insert(to_string(poison->events[0].id));
+  auto out = std::make_shared<collector>();
+  auto s = spec(out, decline);
+  s.name = "parking-" + category;
+  s.persistent = true;
+  s.delivery.max_attempts = 2;
+  s.delivery.retry_delay = 5ms;
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  BOOST_REQUIRE(eventually([&] {
+    auto parked = open_store().list_parked(s.name, 0, 10);
+    return parked && parked->size() == 1u;
+  }));
+  auto parked = open_store().list_parked(s.name, 0, 10);
+  BOOST_REQUIRE(parked);
+  BOOST_TEST((*parked)[0].event.global_position
+             == poison->events[0].global_position);
+  BOOST_TEST((*parked)[0].attempts == 2);
+  BOOST_TEST((*parked)[0].reason.find("declined") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(bad_subscriptions_are_refused_with_a_reason) {
   auto out = std::make_shared<collector>();
   auto s = spec(out);
