@@ -51,16 +51,16 @@ void delivery_window::scanned(int64_t position) {
 std::optional<delivery> delivery_window::next(
     time_point now,
     const std::function<bool(std::string_view partition)>& accepts) {
-  // Partitions with an event in flight, or with an earlier queued event
-  // that cannot go now: their later events wait.
+  // Partitions with an event in flight (busy_partitions_), or with an
+  // earlier queued event that cannot go now (blocked): their later events
+  // wait.
   std::unordered_set<std::string_view> blocked;
-  for (auto& [pos, e] : in_flight_)
-    if (!e.partition.empty())
-      blocked.insert(e.partition);
   for (auto it = queued_.begin(); it != queued_.end(); ++it) {
     auto& e = it->second;
     bool partitioned = !e.partition.empty();
-    if (partitioned && blocked.count(e.partition) != 0)
+    if (partitioned
+        && (blocked.count(e.partition) != 0
+            || busy_partitions_.find(e.partition) != busy_partitions_.end()))
       continue;
     bool ready = e.at <= now && (!accepts || accepts(e.partition));
     if (!ready) {
@@ -69,18 +69,35 @@ std::optional<delivery> delivery_window::next(
       continue;
     }
     auto node = queued_.extract(it);
+    if (node.mapped().at != time_point{})
+      retries_.erase({node.mapped().at, node.key()});
     node.mapped().attempts += 1;
     node.mapped().at = now + opts_.ack_timeout;
+    deadlines_.emplace(node.mapped().at, node.key());
     delivery out{node.key(), node.mapped().partition, node.mapped().attempts};
+    if (partitioned)
+      ++busy_partitions_[out.partition];
     in_flight_.insert(std::move(node));
     return out;
   }
   return std::nullopt;
 }
 
+void delivery_window::landed(int64_t position, const entry& e) {
+  deadlines_.erase({e.at, position});
+  if (e.partition.empty())
+    return;
+  auto it = busy_partitions_.find(e.partition);
+  if (it != busy_partitions_.end() && --it->second == 0)
+    busy_partitions_.erase(it);
+}
+
 bool delivery_window::ack(int64_t position) {
-  if (in_flight_.erase(position) == 0)
+  auto it = in_flight_.find(position);
+  if (it == in_flight_.end())
     return false;
+  landed(position, it->second);
+  in_flight_.erase(it);
   ++settled_since_save_;
   return true;
 }
@@ -96,6 +113,7 @@ std::optional<parked> delivery_window::fail(int64_t position, entry e,
   for (uint32_t k = 1; k < e.attempts && delay < opts_.retry_delay_max; ++k)
     delay *= 2;
   e.at = now + std::min(delay, opts_.retry_delay_max);
+  retries_.emplace(e.at, position);
   queued_.emplace(position, std::move(e));
   return std::nullopt;
 }
@@ -105,6 +123,7 @@ std::optional<parked> delivery_window::nack(int64_t position, time_point now,
   auto it = in_flight_.find(position);
   if (it == in_flight_.end())
     return std::nullopt;
+  landed(position, it->second);
   auto e = std::move(it->second);
   in_flight_.erase(it);
   return fail(position, std::move(e), now, std::move(reason));
@@ -112,14 +131,12 @@ std::optional<parked> delivery_window::nack(int64_t position, time_point now,
 
 std::vector<parked> delivery_window::expire(time_point now) {
   std::vector<parked> out;
-  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-    if (it->second.at > now) {
-      ++it;
-      continue;
-    }
-    auto position = it->first;
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    auto position = deadlines_.begin()->second;
+    auto it = in_flight_.find(position);
+    landed(position, it->second);
     auto e = std::move(it->second);
-    it = in_flight_.erase(it);
+    in_flight_.erase(it);
     auto why = "not acknowledged within "
                + std::to_string(std::chrono::duration_cast<
                                     std::chrono::milliseconds>(
@@ -137,6 +154,7 @@ void delivery_window::release(const std::vector<int64_t>& positions) {
     auto node = in_flight_.extract(position);
     if (node.empty())
       continue;
+    landed(position, node.mapped());
     node.mapped().attempts -= 1; // the attempt did not happen
     node.mapped().at = time_point{};
     queued_.insert(std::move(node));
@@ -182,15 +200,10 @@ delivery_window::checkpoint_deadline() const noexcept {
 std::optional<delivery_window::time_point>
 delivery_window::next_wakeup() const {
   std::optional<time_point> out;
-  auto consider = [&](time_point t) {
-    if (!out || t < *out)
-      out = t;
-  };
-  for (auto& [pos, e] : in_flight_)
-    consider(e.at);
-  for (auto& [pos, e] : queued_)
-    if (e.at != time_point{})
-      consider(e.at);
+  if (!deadlines_.empty())
+    out = deadlines_.begin()->first;
+  if (!retries_.empty() && (!out || retries_.begin()->first < *out))
+    out = retries_.begin()->first;
   return out;
 }
 

@@ -168,6 +168,9 @@ private:
     time_point at;
   };
 
+  /// Bookkeeping of `busy_partitions_` when an event leaves flight.
+  void landed(int64_t position, const entry& e);
+
   /// Back to the queue after a failed attempt, or parked.
   std::optional<parked> fail(int64_t position, entry e, time_point now,
                              std::string reason);
@@ -177,6 +180,13 @@ private:
   std::map<int64_t, entry> queued_;
   /// Handed out, by position.
   std::map<int64_t, entry> in_flight_;
+  /// (ack deadline, position) of every event in flight, and (not before,
+  /// position) of every queued retry: `expire` and `next_wakeup` look at
+  /// the earliest only.
+  std::set<std::pair<time_point, int64_t>> deadlines_;
+  std::set<std::pair<time_point, int64_t>> retries_;
+  /// Events in flight per non-empty partition.
+  std::map<std::string, size_t, std::less<>> busy_partitions_;
   int64_t head_ = 0;
   int64_t saved_ = 0;
   size_t settled_since_save_ = 0;

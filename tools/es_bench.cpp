@@ -97,6 +97,7 @@ constexpr int exit_usage = 2;
 
 constexpr const char* synopsis =
     "usage: es-bench --scenario append --batch B --streams S --events N\n"
+    "       es-bench --scenario catchup --events N\n"
     "                [--pool-size P] [--dsn DSN] [--data-dir DIR] [--json]\n"
     "                [--scheduler stealing|sharing] [--callers actors|threads]\n";
 
@@ -107,7 +108,10 @@ constexpr const char* details =
     "a plain libpq baseline (min(S, P) connections, one transaction per\n"
     "call), and compares them.\n"
     "\n"
-    "  --scenario NAME   what to measure; only 'append' so far\n"
+    "  --scenario NAME   what to measure: 'append' (the options below), or\n"
+    "                    'catchup': N events stored first, then the time a\n"
+    "                    subscription from the origin takes to deliver them\n"
+    "                    all to a subscriber that does nothing (--events only)\n"
     "  --batch B         events per call (1-10000)\n"
     "  --streams S       streams, one caller thread each (1-4096)\n"
     "  --events N        events in total per path (S-100000000)\n"
@@ -206,8 +210,9 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
     };
     std::optional<std::string> err;
     if (name == "--scenario") {
-      if (*value != "append")
-        return "--scenario: unknown scenario '" + *value + "' (known: append)";
+      if (*value != "append" && *value != "catchup")
+        return "--scenario: unknown scenario '" + *value
+               + "' (known: append, catchup)";
       out.scenario = *value;
     } else if (name == "--batch") {
       err = count(1, es::defaults::max_events_per_append, out.batch);
@@ -244,6 +249,9 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
   }
   if (out.scenario.empty())
     return "missing --scenario";
+  if (out.scenario == "catchup")
+    return has_events ? std::nullopt
+                      : std::optional<std::string>{"missing --events"};
   if (!has_batch)
     return "missing --batch";
   if (!has_streams)
@@ -718,6 +726,76 @@ caf::expected<summary> run_baseline(const options& opts, const std::string& dsn,
                               seconds(elapsed));
 }
 
+// -- Catch-up -----------------------------------------------------------------
+
+struct catchup_result {
+  double seconds = 0;
+  double events_per_s = 0;
+};
+
+/// Stores `opts.events` events (untimed, in calls of 1,000 over 16 streams
+/// of a category of this run), then times a subscription from the origin
+/// that delivers them all to a subscriber actor that only acknowledges.
+caf::expected<catchup_result> run_catchup(const options& opts,
+                                          const std::string& dsn,
+                                          const std::string& run,
+                                          const es::event_data& tmpl) {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.policy", caf::atom_from_string(opts.scheduler));
+  caf::actor_system sys{cfg};
+  es::node_options nopts;
+  nopts.dsn = dsn;
+  nopts.pool_size = opts.pool_size;
+  auto started = es::start(sys, nopts);
+  if (!started)
+    return in_context(started.error(), "catchup: cannot start the store");
+  auto& store = *started;
+  if (auto err = wait_for_pool(store, opts.pool_size, std::chrono::seconds{30}))
+    return err;
+  auto category = "bcu" + run;
+  es::append_options aopts;
+  aopts.timeout = std::chrono::seconds{120};
+  for (size_t done = 0, k = 0; done < opts.events; ++k) {
+    auto n = std::min<size_t>(1000, opts.events - done);
+    std::vector<es::event_data> call;
+    call.reserve(n);
+    for (size_t i = 0; i < n; ++i)
+      call.push_back(fresh(tmpl));
+    auto res = store.append(category + "-" + std::to_string(k % 16),
+                            es::expected_version::any(), std::move(call),
+                            aopts);
+    if (!res)
+      return in_context(res.error(), "catchup: storing the events");
+    done += n;
+  }
+  countdown delivered{opts.events};
+  auto subscriber = sys.spawn(
+      [&delivered](es::subscriber_actor::pointer)
+          -> es::subscriber_actor::behavior_type {
+        return {[&delivered](es::deliver_atom, es::recorded_event&) {
+          delivered.done();
+          return true;
+        }};
+      });
+  es::subscription_spec spec;
+  spec.name = "bench-catchup-" + run;
+  spec.filter = es::log_filter::category(category);
+  spec.start = es::start_from::origin;
+  spec.page_size = 1000;
+  spec.buffer_size = 1000;
+  spec.subscriber = subscriber;
+  auto t0 = clock_type::now();
+  auto sub = store.subscribe(spec);
+  if (!sub)
+    return in_context(sub.error(), "catchup: subscribing");
+  delivered.wait();
+  auto elapsed = seconds(clock_type::now() - t0);
+  caf::anon_send_exit(subscriber, caf::exit_reason::user_shutdown);
+  store.stop();
+  return catchup_result{elapsed,
+                        static_cast<double>(opts.events) / elapsed};
+}
+
 // -- Output -------------------------------------------------------------------
 
 struct report {
@@ -874,6 +952,26 @@ int run(const options& opts) {
   // A run id keeps this run's streams apart from earlier runs' (the random
   // tail of a UUIDv7).
   auto run_id = es::to_string(es::uuid::v7()).substr(24);
+  if (opts.scenario == "catchup") {
+    spdlog::info("run {}: catch-up of {} events", run_id, opts.events);
+    auto res = run_catchup(opts, dsn, run_id, *tmpl);
+    if (!res)
+      return fail(res.error());
+    cleanup();
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(3);
+    if (opts.json)
+      line << R"({"scenario":"catchup","events":)" << opts.events
+           << R"(,"seconds":)" << res->seconds << R"(,"events_per_s":)"
+           << res->events_per_s << R"(,"embedded_cluster":)"
+           << (cluster ? "true" : "false") << "}";
+    else
+      line << "es-bench: scenario catchup, " << opts.events << " events: "
+           << res->seconds << " s, " << std::setprecision(0)
+           << res->events_per_s << " events/s";
+    std::cout << line.str() << std::endl;
+    return exit_ok;
+  }
   report r{opts, {}, {}, {}, 0, cluster.has_value()};
   spdlog::info("run {}: actor path", run_id);
   auto actor = run_actor_path(opts, dsn, run_id, *tmpl, r.extra);
