@@ -558,23 +558,43 @@ clock_type::duration run_caller_actors(caf::actor_system& sys,
   return clock_type::now() - started;
 }
 
-caf::expected<summary> run_actor_path(const options& opts,
-                                      const std::string& dsn,
-                                      const std::string& run,
-                                      const es::event_data& tmpl,
-                                      actor_extra& extra) {
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.policy", caf::atom_from_string(opts.scheduler));
-  caf::actor_system sys{cfg};
+/// The actor system of the measured paths: CAF's scheduler as --scheduler
+/// says.
+struct bench_system_config : caf::actor_system_config {
+  explicit bench_system_config(const options& opts) {
+    set("scheduler.policy", caf::atom_from_string(opts.scheduler));
+  }
+};
+
+/// Starts the store on `dsn` with the pool size of `opts` and waits until
+/// every connection is up.
+caf::expected<es::store> start_store(caf::actor_system& sys,
+                                     const options& opts,
+                                     const std::string& dsn,
+                                     const std::string& what) {
   es::node_options nopts;
   nopts.dsn = dsn;
   nopts.pool_size = opts.pool_size;
   auto started = es::start(sys, nopts);
   if (!started)
-    return in_context(started.error(), "actor path: cannot start the store");
-  auto& store = *started;
-  if (auto err = wait_for_pool(store, opts.pool_size, std::chrono::seconds{30}))
+    return in_context(started.error(), what + ": cannot start the store");
+  if (auto err =
+          wait_for_pool(*started, opts.pool_size, std::chrono::seconds{30}))
     return err;
+  return started;
+}
+
+caf::expected<summary> run_actor_path(const options& opts,
+                                      const std::string& dsn,
+                                      const std::string& run,
+                                      const es::event_data& tmpl,
+                                      actor_extra& extra) {
+  bench_system_config cfg{opts};
+  caf::actor_system sys{cfg};
+  auto started = start_store(sys, opts, dsn, "actor path");
+  if (!started)
+    return std::move(started.error());
+  auto& store = *started;
   // One untimed append: the first use of the path (statements prepared,
   // stream actor and router warmed up).
   es::append_options aopts;
@@ -740,18 +760,12 @@ caf::expected<catchup_result> run_catchup(const options& opts,
                                           const std::string& dsn,
                                           const std::string& run,
                                           const es::event_data& tmpl) {
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.policy", caf::atom_from_string(opts.scheduler));
+  bench_system_config cfg{opts};
   caf::actor_system sys{cfg};
-  es::node_options nopts;
-  nopts.dsn = dsn;
-  nopts.pool_size = opts.pool_size;
-  auto started = es::start(sys, nopts);
+  auto started = start_store(sys, opts, dsn, "catchup");
   if (!started)
-    return in_context(started.error(), "catchup: cannot start the store");
+    return std::move(started.error());
   auto& store = *started;
-  if (auto err = wait_for_pool(store, opts.pool_size, std::chrono::seconds{30}))
-    return err;
   auto category = "bcu" + run;
   es::append_options aopts;
   aopts.timeout = std::chrono::seconds{120};
