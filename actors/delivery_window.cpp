@@ -129,10 +129,13 @@ std::optional<parked> delivery_window::nack(int64_t position, time_point now,
   return fail(position, std::move(e), now, std::move(reason));
 }
 
-std::vector<parked> delivery_window::expire(time_point now) {
+std::vector<parked> delivery_window::expire(time_point now,
+                                            std::vector<int64_t>* expired) {
   std::vector<parked> out;
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     auto position = deadlines_.begin()->second;
+    if (expired != nullptr)
+      expired->push_back(position);
     auto it = in_flight_.find(position);
     landed(position, it->second);
     auto e = std::move(it->second);

@@ -123,8 +123,10 @@ public:
                              std::string reason);
 
   /// Treats every in-flight event past its deadline as nacked ("not
-  /// acknowledged within N ms"); returns those parked.
-  std::vector<parked> expire(time_point now);
+  /// acknowledged within N ms"); returns those parked, and adds the
+  /// position of every expired event to `expired` if given.
+  std::vector<parked> expire(time_point now,
+                             std::vector<int64_t>* expired = nullptr);
 
   /// Puts in-flight events back at the head of their partitions, with no
   /// attempt counted. Positions not in flight are ignored.

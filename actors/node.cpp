@@ -257,6 +257,13 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
         if (!spec.subscriber)
           return make_error(ec::invalid_argument,
                             "subscription " + spec.name + ": no subscriber");
+        if (spec.concurrency_limit == 0
+            || (spec.concurrency_limit > 1 && !spec.respawn))
+          return make_error(ec::invalid_argument,
+                            "subscription " + spec.name
+                                + ": concurrency_limit must be at least 1, "
+                                  "and above 1 needs respawn to make the "
+                                  "other subscribers");
         auto start = [=](subscription_spec& s, int64_t after) {
           auto& now = self->state;
           return self->spawn(subscription, std::move(s), after,

@@ -209,6 +209,15 @@ void settle_parked(self_ptr self, std::optional<parked> p) {
   st.counters.parked_events.push_back(std::move(*p));
 }
 
+/// The event at `position` is no longer in flight at its subscriber.
+void unhold(subscription_state& st, int64_t position) {
+  auto it = st.holder.find(position);
+  if (it == st.holder.end())
+    return;
+  --st.load[it->second];
+  st.holder.erase(it);
+}
+
 /// The subscriber's answer to attempt `attempt` of the event at `position`.
 void on_answer(self_ptr self, int64_t position, uint32_t attempt,
                bool handled, std::string reason) {
@@ -217,11 +226,13 @@ void on_answer(self_ptr self, int64_t position, uint32_t attempt,
   if (handled) {
     // An ack of an older attempt still means the event was handled.
     if (w.ack(position)) {
+      unhold(st, position);
       ++st.counters.acknowledged;
       st.events.erase(position);
     }
   } else if (w.attempt_of(position) == attempt) {
     // Else stale: that attempt has expired and the event went out again.
+    unhold(st, position);
     ++st.counters.retried;
     settle_parked(self, w.nack(position, clock::now(), std::move(reason)));
   }
@@ -230,18 +241,44 @@ void on_answer(self_ptr self, int64_t position, uint32_t attempt,
     catch_up(self);
 }
 
+/// The subscriber for an event of `partition`, if it has room: the
+/// partition's own (by hash) or, without a partition, the least loaded.
+std::optional<size_t> slot_for(const subscription_state& st,
+                               std::string_view partition) {
+  if (st.subscribers.empty())
+    return std::nullopt;
+  size_t slot = 0;
+  if (!partition.empty()) {
+    slot = std::hash<std::string_view>{}(partition) % st.subscribers.size();
+  } else {
+    slot = static_cast<size_t>(
+        std::min_element(st.load.begin(), st.load.end()) - st.load.begin());
+  }
+  if (!st.subscribers[slot] || st.load[slot] >= st.spec.buffer_size)
+    return std::nullopt;
+  return slot;
+}
+
 /// Hands out what the window lets go, saves a due checkpoint, and arms the
 /// timer.
 void pump(self_ptr self) {
   auto& st = self->state;
   auto now = clock::now();
-  for (auto& p : st.window->expire(now))
+  // Expired attempts leave their subscribers (their answers are stale).
+  std::vector<int64_t> expired;
+  for (auto& p : st.window->expire(now, &expired))
     settle_parked(self, std::move(p));
+  for (auto pos : expired)
+    unhold(st, pos);
   save_checkpoint(self);
-  while (st.spec.subscriber && st.window->in_flight() < st.spec.buffer_size) {
-    auto d = st.window->next(now);
+  auto has_room = [&](std::string_view partition) {
+    return slot_for(st, partition).has_value();
+  };
+  for (;;) {
+    auto d = st.window->next(now, has_room);
     if (!d)
       break;
+    auto slot = *slot_for(st, d->partition);
     auto ev = st.events.at(d->position);
     auto cat = st.catalog->current();
     if (auto up = cat->upcast(ev); !up) {
@@ -251,9 +288,11 @@ void pump(self_ptr self) {
       continue;
     }
     ++st.counters.delivered;
+    ++st.load[slot];
+    st.holder[d->position] = slot;
     auto position = d->position;
     auto attempt = d->attempt;
-    auto subscriber = st.spec.subscriber;
+    auto subscriber = st.subscribers[slot];
     // The window expires the attempt at ack_timeout; CAF's own timeout,
     // a little later, only frees the response handler (its answer is stale).
     self->request(subscriber,
@@ -265,7 +304,7 @@ void pump(self_ptr self) {
                         "the subscriber declined it");
             },
             [=](caf::error& err) {
-              if (self->state.spec.subscriber != subscriber)
+              if (self->state.subscribers[slot] != subscriber)
                 return; // a dead subscriber's: its events were released
               on_answer(self, position, attempt, false, describe(err));
             });
@@ -273,13 +312,16 @@ void pump(self_ptr self) {
   arm_timer(self);
 }
 
-void on_subscriber_down(self_ptr self, const caf::down_msg& dm) {
+void on_subscriber_down(self_ptr self, size_t slot, const caf::down_msg& dm) {
   auto& st = self->state;
-  // Everything in flight belonged to the dead subscriber.
-  std::vector<int64_t> in_flight;
-  for (auto& [pos, ev] : st.events)
-    in_flight.push_back(pos);
-  st.window->release(in_flight);
+  // Its events in flight go back, first in line.
+  std::vector<int64_t> released;
+  for (auto& [pos, holder] : st.holder)
+    if (holder == slot)
+      released.push_back(pos);
+  for (auto pos : released)
+    unhold(st, pos);
+  st.window->release(released);
   if (!st.spec.respawn) {
     spdlog::info("subscription {}: subscriber down ({}); ending",
                  st.spec.name, caf::to_string(dm.reason));
@@ -287,12 +329,12 @@ void on_subscriber_down(self_ptr self, const caf::down_msg& dm) {
     self->quit(dm.reason);
     return;
   }
-  st.spec.subscriber = st.spec.respawn();
+  st.subscribers[slot] = st.spec.respawn();
   ++st.counters.subscriber_restarts;
-  spdlog::warn("subscription {}: subscriber down ({}); respawned it",
-               st.spec.name, caf::to_string(dm.reason));
-  if (st.spec.subscriber)
-    self->monitor(st.spec.subscriber);
+  spdlog::warn("subscription {}: subscriber {} down ({}); respawned it",
+               st.spec.name, slot, caf::to_string(dm.reason));
+  if (st.subscribers[slot])
+    self->monitor(st.subscribers[slot]);
   pump(self);
 }
 
@@ -344,8 +386,13 @@ subscription(subscription_actor::stateful_pointer<subscription_state> self,
   init.catalog = std::move(catalog);
   init.window.emplace(init.spec.delivery, start_after, clock::now());
   init.counters.name = init.spec.name;
-  if (init.spec.subscriber)
-    self->monitor(init.spec.subscriber);
+  init.subscribers.push_back(init.spec.subscriber);
+  while (init.subscribers.size() < init.spec.concurrency_limit)
+    init.subscribers.push_back(init.spec.respawn());
+  init.load.assign(init.subscribers.size(), 0);
+  for (auto& sub : init.subscribers)
+    if (sub)
+      self->monitor(sub);
   self->monitor(init.node);
   self->monitor(init.pool);
   self->monitor(init.dispatcher);
@@ -362,9 +409,10 @@ subscription(subscription_actor::stateful_pointer<subscription_state> self,
       st.timer_at = std::nullopt;
       self->delayed_send(self, st.spec.delivery.retry_delay, timer_atom_v,
                          ++st.timer_generation);
-    } else if (st.spec.subscriber
-               && dm.source == st.spec.subscriber.address()) {
-      on_subscriber_down(self, dm);
+    } else {
+      for (size_t slot = 0; slot < st.subscribers.size(); ++slot)
+        if (st.subscribers[slot] && dm.source == st.subscribers[slot].address())
+          on_subscriber_down(self, slot, dm);
     }
   });
   catch_up(self);

@@ -11,8 +11,10 @@
 // actors/dispatcher.hpp).
 //
 // Delivery: the pure `delivery_window` (actors/delivery_window.hpp) decides
-// what goes out: at most `buffer_size` events in flight at the subscriber,
-// one at a time per stream with `partition_by_stream`, retries with backoff
+// what goes out: at most `buffer_size` events in flight at each subscriber
+// (`concurrency_limit` of them share the subscription; with
+// `partition_by_stream` a stream always goes to the same one, chosen by
+// hash, one event at a time; otherwise to the least loaded), retries with backoff
 // after a `false` answer, an error or a missing answer within
 // `ack_timeout`, and parking after `max_attempts` (the parked events are in
 // the status, and a persistent subscription stores them in
@@ -61,6 +63,11 @@ struct subscription_state {
   std::optional<delivery_window> window;
   /// Payloads of the events in the window, by position.
   std::map<int64_t, recorded_event> events;
+  /// The subscribers (`concurrency_limit` of them), the events in flight at
+  /// each, and which one has each event in flight.
+  std::vector<subscriber_actor> subscribers;
+  std::vector<size_t> load;
+  std::map<int64_t, size_t> holder;
   /// Catch-up reads run one at a time; `live` once the dispatcher took us.
   bool reading = false;
   bool joining = false;

@@ -155,16 +155,20 @@ struct subscription_spec {
   /// With `start_from::position`: deliver the events after this one.
   int64_t after = 0;
   delivery_options delivery;
-  /// Events at most in flight at the subscriber (`buffer_size`).
+  /// Events at most in flight at each subscriber (`buffer_size`).
   size_t buffer_size = defaults::subscription_buffer_size;
-  /// Events of one stream go one at a time, in order (else several of the
-  /// stream may be in flight at once, and a retry may reorder them).
+  /// Subscribers sharing the subscription: `subscriber` and, when above 1,
+  /// `concurrency_limit - 1` more from `respawn` (which is then required).
+  size_t concurrency_limit = 1;
+  /// Events of one stream go one at a time, in order, always to the same
+  /// subscriber (else several of a stream may be in flight at once, to any
+  /// subscriber, and a retry may reorder them).
   bool partition_by_stream = false;
   /// Events per catch-up read from the database.
   size_t page_size = defaults::subscription_page_size;
   /// The subscriber. A dead subscriber ends the subscription unless
-  /// `respawn` is set, which makes a new one: its events in flight go to
-  /// the new one first.
+  /// `respawn` is set, which makes a new one in its place: its events in
+  /// flight go to the new one first.
   subscriber_actor subscriber;
   std::function<subscriber_actor()> respawn;
 };

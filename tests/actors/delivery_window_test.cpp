@@ -162,7 +162,10 @@ BOOST_AUTO_TEST_CASE(an_unacknowledged_event_expires_and_is_retried) {
   BOOST_TEST(w.ack(2));
   BOOST_TEST(w.expire(t0 + 999ms).empty());
   BOOST_TEST(w.in_flight() == 1u);
-  BOOST_TEST(w.expire(t0 + 1s).empty()); // retried, not parked
+  std::vector<int64_t> expired;
+  BOOST_TEST(w.expire(t0 + 1s, &expired).empty()); // retried, not parked
+  BOOST_TEST(expired == (std::vector<int64_t>{1}),
+             boost::test_tools::per_element());
   BOOST_TEST(w.in_flight() == 0u);
   auto d = w.next(t0 + 1s + 100ms);
   BOOST_REQUIRE(d);

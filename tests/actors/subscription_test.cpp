@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <deque>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -369,6 +370,62 @@ BOOST_AUTO_TEST_CASE(a_persistent_subscription_stores_what_it_parks) {
              == poison->events[0].global_position);
   BOOST_TEST((*parked)[0].attempts == 2);
   BOOST_TEST((*parked)[0].reason.find("declined") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(partitioned_subscribers_share_the_work_in_order) {
+  // Three subscribers; each stream always goes to the same one, in order.
+  // Twelve streams: the chance that all hash to one subscriber is 3^-11.
+  for (int i = 1; i <= 12; ++i)
+    append(i, 8);
+  struct seen_by {
+    std::mutex mtx;
+    // stream -> (subscriber, positions in arrival order)
+    std::map<std::string, std::set<int>> who;
+    std::map<std::string, std::vector<int64_t>> order;
+  };
+  auto seen = std::make_shared<seen_by>();
+  auto next_id = std::make_shared<std::atomic<int>>(0);
+  auto* system = &sys;
+  auto make = [=] {
+    int id = (*next_id)++;
+    return system->spawn([=](subscriber_actor::pointer)
+                             -> subscriber_actor::behavior_type {
+      return {[=](deliver_atom, recorded_event& ev) {
+        std::lock_guard<std::mutex> guard{seen->mtx};
+        seen->who[ev.stream].insert(id);
+        seen->order[ev.stream].push_back(ev.global_position);
+        return true;
+      }};
+    });
+  };
+  auto out = std::make_shared<collector>();
+  auto s = spec(out);
+  s.subscriber = make();
+  s.respawn = make;
+  s.concurrency_limit = 3;
+  s.partition_by_stream = true;
+  s.buffer_size = 4;
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  BOOST_REQUIRE(eventually([&] { return status(*sub).acknowledged == 96u; }));
+  std::lock_guard<std::mutex> guard{seen->mtx};
+  std::set<int> used;
+  for (int i = 1; i <= 12; ++i) {
+    auto& who = seen->who[stream(i)];
+    BOOST_TEST(who.size() == 1u, stream(i) << " went to " << who.size());
+    used.insert(who.begin(), who.end());
+    auto& order = seen->order[stream(i)];
+    BOOST_TEST(order.size() == 8u);
+    BOOST_TEST(std::is_sorted(order.begin(), order.end()));
+  }
+  BOOST_TEST(used.size() >= 2u); // the work is shared
+  // Without a way to make more subscribers, one is the limit.
+  auto bad = spec(out);
+  bad.concurrency_limit = 2;
+  auto refused = es->subscribe(bad);
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(describe(refused.error()).find("concurrency_limit")
+             != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(bad_subscriptions_are_refused_with_a_reason) {
