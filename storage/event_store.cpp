@@ -688,14 +688,14 @@ event_store::open_subscription(std::string_view name) {
                                             "' was neither created nor found");
 }
 
-caf::expected<int64_t> event_store::save_checkpoint(std::string_view name,
-                                                    int64_t position) {
+caf::expected<int64_t>
+event_store::write_checkpoint(const pg::statement& stmt, std::string_view name,
+                              int64_t position) {
   if (auto err = check_subscription_name(name, opts_))
     return err;
   if (auto err = check_position(name, "checkpoint", position))
     return err;
-  auto res =
-      conn_.exec(sql::save_checkpoint, pg::params{}.add(name).add(position));
+  auto res = conn_.exec(stmt, pg::params{}.add(name).add(position));
   if (!res)
     return std::move(res.error());
   if (res->rows() == 0)
@@ -703,19 +703,15 @@ caf::expected<int64_t> event_store::save_checkpoint(std::string_view name,
   return res->int64(0, 0);
 }
 
+caf::expected<int64_t> event_store::save_checkpoint(std::string_view name,
+                                                    int64_t position) {
+  return write_checkpoint(sql::save_checkpoint, name, position);
+}
+
 caf::error event_store::reset_checkpoint(std::string_view name,
                                          int64_t position) {
-  if (auto err = check_subscription_name(name, opts_))
-    return err;
-  if (auto err = check_position(name, "checkpoint", position))
-    return err;
-  auto res =
-      conn_.exec(sql::reset_checkpoint, pg::params{}.add(name).add(position));
-  if (!res)
-    return std::move(res.error());
-  if (res->rows() == 0)
-    return no_such_subscription(name);
-  return {};
+  auto res = write_checkpoint(sql::reset_checkpoint, name, position);
+  return res ? caf::error{} : std::move(res.error());
 }
 
 caf::error event_store::delete_subscription(std::string_view name) {

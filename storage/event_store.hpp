@@ -196,6 +196,11 @@ private:
   /// when `one_statement`, else one statement per part. On error `failed`
   /// is as for `try_group`, or `ask_each_part` when the one statement
   /// failed with an SQL error that one of the parts caused.
+  /// Runs `stmt` (save_checkpoint or reset_checkpoint: name, position ->
+  /// the stored position) after checking its arguments.
+  caf::expected<int64_t> write_checkpoint(const pg::statement& stmt,
+                                          std::string_view name,
+                                          int64_t position);
   static constexpr size_t ask_each_part = static_cast<size_t>(-1);
   caf::expected<std::vector<std::vector<append_result>>>
   run_group(const std::vector<const stream_append*>& parts,
