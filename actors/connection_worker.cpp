@@ -108,7 +108,8 @@ connection_worker_actor::behavior_type connection_worker(
         auto res = with_store(self, [&](storage::event_store& store) {
           if (req.what == read_request::target::stream)
             return store.read_stream(req.stream, req.from, req.count, req.dir);
-          return store.read_all(req.from, req.count, req.dir, req.filter);
+          return store.read_all(req.from, req.count, req.dir, req.filter,
+                                req.upto);
         });
         if (!res)
           return std::move(res.error());

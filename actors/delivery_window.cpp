@@ -48,39 +48,60 @@ void delivery_window::scanned(int64_t position) {
   head_ = std::max(head_, position);
 }
 
-std::optional<delivery> delivery_window::next(
-    time_point now,
-    const std::function<bool(std::string_view partition)>& accepts) {
-  // Partitions with an event in flight (busy_partitions_), or with an
-  // earlier queued event that cannot go now (blocked): their later events
-  // wait.
+std::optional<delivery> delivery_window::next(time_point now,
+                                              const accept_fn& accepts) {
+  auto one = next_batch(now, 1, accepts);
+  if (one.empty())
+    return std::nullopt;
+  return std::move(one.front());
+}
+
+std::vector<delivery> delivery_window::next_batch(time_point now, size_t max,
+                                                  const accept_fn& accepts) {
+  std::vector<delivery> out;
+  // Partitions whose later events wait: one with an event in flight before
+  // this call (busy_partitions_), or with an earlier queued event that
+  // cannot go now. `mine`: partitions taken into this batch, whose later
+  // events may follow them into it.
   std::unordered_set<std::string_view> blocked;
-  for (auto it = queued_.begin(); it != queued_.end(); ++it) {
+  std::unordered_set<std::string_view> mine;
+  for (auto it = queued_.begin(); it != queued_.end() && out.size() < max;) {
     auto& e = it->second;
     bool partitioned = !e.partition.empty();
+    std::string_view part = e.partition;
     if (partitioned
-        && (blocked.count(e.partition) != 0
-            || busy_partitions_.find(e.partition) != busy_partitions_.end()))
-      continue;
-    bool ready = e.at <= now && (!accepts || accepts(e.partition));
-    if (!ready) {
-      if (partitioned)
-        blocked.insert(e.partition);
+        && (blocked.count(part) != 0
+            || (mine.count(part) == 0
+                && busy_partitions_.find(part) != busy_partitions_.end()))) {
+      ++it;
       continue;
     }
-    auto node = queued_.extract(it);
+    bool due = e.at <= now;
+    if (!due || (accepts && !accepts(part))) {
+      if (partitioned)
+        blocked.insert(part);
+      else if (due)
+        break; // refused: so is every later event without a partition
+      ++it;
+      continue;
+    }
+    auto node = queued_.extract(it++);
     if (node.mapped().at != time_point{})
       retries_.erase({node.mapped().at, node.key()});
     node.mapped().attempts += 1;
     node.mapped().at = now + opts_.ack_timeout;
     deadlines_.emplace(node.mapped().at, node.key());
-    delivery out{node.key(), node.mapped().partition, node.mapped().attempts};
-    if (partitioned)
-      ++busy_partitions_[out.partition];
-    in_flight_.insert(std::move(node));
-    return out;
+    out.push_back(
+        delivery{node.key(), node.mapped().partition, node.mapped().attempts});
+    auto placed = in_flight_.insert(std::move(node)).position;
+    if (partitioned) {
+      // The view must outlive the moved node: it points into in_flight_.
+      std::string_view stable = placed->second.partition;
+      ++busy_partitions_[placed->second.partition];
+      mine.insert(stable);
+    }
   }
-  return std::nullopt;
+  return out;
 }
 
 void delivery_window::landed(int64_t position, const entry& e) {

@@ -107,11 +107,21 @@ public:
   /// them. Never moves back.
   void scanned(int64_t position);
 
+  /// Decides whether the owner takes an event of a partition now.
+  using accept_fn = std::function<bool(std::string_view partition)>;
+
   /// The next event to hand out at `now` whose partition `accepts` takes
   /// (default: any), marked in flight until `now + ack_timeout`.
-  std::optional<delivery>
-  next(time_point now,
-       const std::function<bool(std::string_view partition)>& accepts = {});
+  std::optional<delivery> next(time_point now, const accept_fn& accepts = {});
+
+  /// Up to `max` events to hand out together at `now`, in position order,
+  /// each as `next` would pick it, except that later events of a partition
+  /// taken into this batch may join it (the batch goes to one subscriber,
+  /// which handles it in order). `accepts` must give the same answer for
+  /// every event of a partition during one call; for events without a
+  /// partition, a refusal ends the batch.
+  std::vector<delivery> next_batch(time_point now, size_t max,
+                                   const accept_fn& accepts = {});
 
   /// Settles an in-flight event. False when `position` is not in flight
   /// (already settled, or never delivered): nothing changes.

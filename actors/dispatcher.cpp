@@ -9,23 +9,45 @@ namespace es {
 namespace {
 
 using self_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
+using clock = dispatcher_state::clock;
 
 void read_next(self_ptr self);
 
 void arm_poll(self_ptr self) {
   auto& st = self->state;
-  self->delayed_send(self, st.poll_interval, timer_atom_v,
+  self->delayed_send(self, st.config.poll_interval, timer_atom_v,
                      ++st.timer_generation);
 }
 
 /// Keeps the newest `backlog_limit` events.
-void remember(dispatcher_state& st, const std::vector<recorded_event>& evs) {
-  for (auto& ev : evs)
-    st.backlog.push_back(ev);
-  while (st.backlog.size() > st.backlog_limit) {
-    st.backlog_after = st.backlog.front().global_position;
+void remember(dispatcher_state& st, const std::vector<event_ptr>& evs,
+              const std::vector<std::pair<int64_t, std::string>>& bad) {
+  auto b = bad.begin();
+  for (auto& ev : evs) {
+    dispatcher_state::entry e{ev, {}};
+    if (b != bad.end() && b->first == ev->global_position)
+      e.undeliverable = (b++)->second;
+    st.backlog.push_back(std::move(e));
+  }
+  while (st.backlog.size() > st.config.backlog_limit) {
+    st.backlog_after = st.backlog.front().event->global_position;
     st.backlog.pop_front();
   }
+}
+
+/// Reads now, or once `read_interval` has passed since the last read.
+void schedule_read(self_ptr self) {
+  auto& st = self->state;
+  if (st.reading) {
+    st.woken = true;
+    return;
+  }
+  auto due = st.last_read + st.config.read_interval;
+  auto now = clock::now();
+  if (now >= due)
+    read_next(self);
+  else
+    self->delayed_send(self, due - now, wake_atom_v);
 }
 
 void on_page(self_ptr self, event_page& page) {
@@ -38,20 +60,36 @@ void on_page(self_ptr self, event_page& page) {
   if (page.end)
     upto = std::max(upto, page.horizon);
   if (upto > st.head) {
-    remember(st, page.events);
+    // Upcast once for every subscription.
+    auto cat = st.catalog->current();
+    auto events = std::make_shared<std::vector<event_ptr>>();
+    auto bad = std::make_shared<std::vector<std::pair<int64_t, std::string>>>();
+    events->reserve(page.events.size());
+    for (auto& ev : page.events) {
+      if (auto up = cat->upcast(ev); !up)
+        bad->emplace_back(ev.global_position,
+                          "cannot upcast: " + describe(up.error()));
+      events->push_back(std::make_shared<const recorded_event>(std::move(ev)));
+    }
+    remember(st, *events, *bad);
     if (st.backlog.empty())
       st.backlog_after = upto;
     live_batch batch;
-    batch.events = std::make_shared<const std::vector<recorded_event>>(
-        std::move(page.events));
+    batch.events = std::move(events);
+    if (!bad->empty())
+      batch.undeliverable = std::move(bad);
     batch.after = from;
     batch.upto = upto;
     st.head = upto;
     for (auto& [addr, member] : st.members)
       self->send(member, live_atom_v, batch);
   }
-  if (!page.end || st.woken)
-    read_next(self);
+  if (!page.end) {
+    read_next(self); // more to read at once
+  } else if (st.woken) {
+    st.woken = false;
+    schedule_read(self);
+  }
 }
 
 /// Reads the log after `head`, unless a read runs already or no one is
@@ -62,10 +100,11 @@ void read_next(self_ptr self) {
     return;
   st.reading = true;
   st.woken = false;
+  st.last_read = clock::now();
   read_request req;
   req.what = read_request::target::all;
   req.from = st.head + 1;
-  req.count = st.page_size;
+  req.count = st.config.page_size;
   self->request(st.pool, caf::infinite, read_atom_v, std::move(req))
       .then([=](event_page& page) { on_page(self, page); },
             [=](caf::error& err) {
@@ -79,13 +118,12 @@ void read_next(self_ptr self) {
 
 dispatcher_actor::behavior_type
 dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
-           pool_actor pool, std::chrono::milliseconds poll_interval,
-           size_t backlog_limit, size_t page_size) {
+           pool_actor pool, std::shared_ptr<registry::catalog_source> catalog,
+           dispatcher_config config) {
   auto& init = self->state;
   init.pool = std::move(pool);
-  init.poll_interval = poll_interval;
-  init.backlog_limit = backlog_limit;
-  init.page_size = page_size;
+  init.catalog = std::move(catalog);
+  init.config = config;
   self->set_down_handler([=](caf::down_msg& dm) {
     self->state.members.erase(dm.source);
   });
@@ -107,13 +145,18 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
         out.joined = true;
         out.backlog.after = after;
         out.backlog.upto = std::max(after, st.head);
-        std::vector<recorded_event> missing;
-        for (auto& ev : st.backlog)
-          if (ev.global_position > after)
-            missing.push_back(ev);
-        out.backlog.events =
-            std::make_shared<const std::vector<recorded_event>>(
-                std::move(missing));
+        auto missing = std::make_shared<std::vector<event_ptr>>();
+        auto bad =
+            std::make_shared<std::vector<std::pair<int64_t, std::string>>>();
+        for (auto& e : st.backlog)
+          if (e.event->global_position > after) {
+            missing->push_back(e.event);
+            if (!e.undeliverable.empty())
+              bad->emplace_back(e.event->global_position, e.undeliverable);
+          }
+        out.backlog.events = std::move(missing);
+        if (!bad->empty())
+          out.backlog.undeliverable = std::move(bad);
         auto addr = who.address();
         if (st.members.emplace(addr, who).second)
           self->monitor(who);
@@ -125,13 +168,7 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
         if (st.members.erase(who.address()) != 0)
           self->demonitor(who.address());
       },
-      [=](wake_atom) {
-        auto& st = self->state;
-        if (st.reading)
-          st.woken = true;
-        else
-          read_next(self);
-      },
+      [=](wake_atom) { schedule_read(self); },
       [=](status_atom) { return self->state.head; },
       [=](timer_atom, uint64_t generation) {
         auto& st = self->state;

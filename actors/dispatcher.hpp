@@ -5,10 +5,13 @@
 // subscription is live, whenever it is woken (the pool sends `wake` after
 // each commit) or its poll timer fires (events other processes committed),
 // it reads the log after `head` through the pool, in pages, up to the log
-// horizon, and sends each page as one shared `live_batch` to every joined
-// subscription. Reads never overlap: a wake during a read only makes it
-// read again afterwards. With no one live it reads nothing, and the next
-// subscription to join sets its `head`.
+// horizon, upcasts each event once, and sends each page as one shared
+// `live_batch` to every joined subscription. Reads never overlap: a wake
+// during a read only makes it read again afterwards, and wakes closer than
+// `read_interval` to the last read wait for it (commits meanwhile go out
+// as one batch: one message per subscription instead of one per commit).
+// With no one live it reads nothing, and the next subscription to join
+// sets its `head`.
 //
 // Going live without a gap or a duplicate: a subscription that has read the
 // log up to P asks to join after P. The dispatcher answers between two
@@ -26,38 +29,60 @@
 // their dispatcher die and catch up from the database).
 #pragma once
 
+#include "config/defaults.hpp"
 #include "messages/actors.hpp"
+#include "registry/catalog.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <string>
 #include <unordered_map>
 
 namespace es {
+
+/// How the dispatcher reads (config/defaults.hpp has the defaults).
+struct dispatcher_config {
+  /// Reads at least this often while someone is live (other processes'
+  /// commits do not wake it).
+  std::chrono::milliseconds poll_interval = defaults::dispatcher_poll_interval;
+  /// The least time between two reads when wakes come faster.
+  std::chrono::milliseconds read_interval = defaults::dispatcher_read_interval;
+  /// Recent events kept for subscriptions that join.
+  size_t backlog_limit = defaults::dispatcher_backlog;
+  size_t page_size = defaults::subscription_page_size;
+};
 
 struct dispatcher_state {
   using clock = std::chrono::steady_clock;
   static inline const char* name = "dispatcher";
 
+  /// An event of the backlog, and why it could not be upcast (if so).
+  struct entry {
+    event_ptr event;
+    std::string undeliverable;
+  };
+
   pool_actor pool;
-  std::chrono::milliseconds poll_interval{};
-  size_t backlog_limit = 0;
-  size_t page_size = 0;
+  std::shared_ptr<registry::catalog_source> catalog;
+  dispatcher_config config;
   /// Highest position read (and sent).
   int64_t head = 0;
   /// The most recent events, oldest first; covers (backlog_after, head].
-  std::deque<recorded_event> backlog;
+  std::deque<entry> backlog;
   int64_t backlog_after = 0;
   std::unordered_map<caf::actor_addr, subscription_actor> members;
   bool reading = false;
+  /// Woken during a read: read again after it.
   bool woken = false;
+  clock::time_point last_read;
   uint64_t timer_generation = 0;
 };
 
-/// Precondition: page_size and backlog_limit >= 1, poll_interval > 0.
 dispatcher_actor::behavior_type
 dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
-           pool_actor pool, std::chrono::milliseconds poll_interval,
-           size_t backlog_limit, size_t page_size);
+           pool_actor pool, std::shared_ptr<registry::catalog_source> catalog,
+           dispatcher_config config);
 
 } // namespace es

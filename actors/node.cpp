@@ -33,9 +33,8 @@ void spawn_pool(self_ptr self) {
 
 void spawn_dispatcher(self_ptr self) {
   auto& st = self->state;
-  st.dispatcher = self->spawn<caf::monitored>(
-      dispatcher, st.pool, defaults::dispatcher_poll_interval,
-      defaults::dispatcher_backlog, defaults::subscription_page_size);
+  st.dispatcher = self->spawn<caf::monitored>(dispatcher, st.pool, st.catalog,
+                                              dispatcher_config{});
   // The pool wakes it after every commit.
   self->send(st.pool, wake_atom_v, st.dispatcher);
 }

@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <string_view>
+
 namespace es {
 
 namespace {
@@ -14,22 +17,26 @@ using clock = subscription_state::clock;
 void pump(self_ptr self);
 void catch_up(self_ptr self);
 
-/// Takes `ev` into the window if it passes the filter. False when the
-/// window is full (the event is not taken).
-bool take(self_ptr self, const recorded_event& ev) {
+/// Takes `ev` into the window if it passes the filter (`undeliverable`:
+/// why it could not be upcast, if so). False when the window is full (the
+/// event is not taken).
+bool take(self_ptr self, const event_ptr& ev,
+          std::string_view undeliverable = {}) {
   auto& st = self->state;
   auto& w = *st.window;
-  if (ev.global_position <= w.head())
+  auto position = ev->global_position;
+  if (position <= w.head())
     return true; // already seen
-  if (!matches(st.spec.filter, ev)) {
-    w.scanned(ev.global_position);
+  if (!matches(st.spec.filter, *ev)) {
+    w.scanned(position);
     return true;
   }
   if (w.full())
     return false;
-  w.offer(ev.global_position,
-          st.spec.partition_by_stream ? ev.stream : std::string{});
-  st.events.emplace(ev.global_position, ev);
+  w.offer(position, st.spec.partition_by_stream ? ev->stream : std::string{});
+  st.events.emplace(position, ev);
+  if (!undeliverable.empty())
+    st.undeliverable.emplace(position, undeliverable);
   return true;
 }
 
@@ -48,12 +55,21 @@ void take_batch(self_ptr self, const live_batch& batch) {
   auto& st = self->state;
   if (!batch.events)
     return;
-  for (auto& ev : *batch.events)
-    if (!take(self, ev)) {
+  static const std::vector<std::pair<int64_t, std::string>> none;
+  auto& bad = batch.undeliverable ? *batch.undeliverable : none;
+  auto b = bad.begin();
+  for (auto& ev : *batch.events) {
+    std::string_view why;
+    while (b != bad.end() && b->first < ev->global_position)
+      ++b;
+    if (b != bad.end() && b->first == ev->global_position)
+      why = b->second;
+    if (!take(self, ev, why)) {
       // Full: drop the rest and read it from the database later.
       leave_live(self);
       return;
     }
+  }
   st.window->scanned(batch.upto);
 }
 
@@ -93,49 +109,145 @@ void join(self_ptr self) {
           });
 }
 
-void catch_up(self_ptr self) {
+/// Drops the catch-up reads in flight (their answers will be ignored).
+void drop_reads(subscription_state& st) {
+  st.reads.clear();
+  ++st.read_generation;
+}
+
+/// Takes the events of a catch-up page into the window, upcasting each
+/// once. False when the window filled up before the end of the page.
+bool take_page(self_ptr self, event_page& page) {
+  auto& st = self->state;
+  auto cat = st.catalog->current();
+  for (auto& ev : page.events) {
+    std::string why;
+    if (ev.global_position > st.window->head())
+      if (auto up = cat->upcast(ev); !up)
+        why = "cannot upcast: " + describe(up.error());
+    if (!take(self, std::make_shared<const recorded_event>(std::move(ev)),
+              why))
+      return false;
+  }
+  return true;
+}
+
+void start_reads(self_ptr self);
+
+/// Handles the catch-up pages that arrived, in position order, then reads
+/// on, or joins live delivery at the end of the log.
+void drain_reads(self_ptr self) {
+  auto& st = self->state;
+  auto& w = *st.window;
+  auto range = static_cast<int64_t>(st.spec.page_size);
+  bool at_end = false;
+  while (!st.reads.empty() && st.reads.front().page) {
+    auto r = std::move(st.reads.front());
+    st.reads.pop_front();
+    auto& page = *r.page;
+    if (!take_page(self, page)) {
+      drop_reads(st); // no room: read again from the head later
+      break;
+    }
+    if (r.upto == 0) {
+      if (page.end) {
+        w.scanned(page.horizon);
+        at_end = true;
+      } else if (!page.events.empty()) {
+        // Dense: the page's events spanned at most two pages of positions.
+        auto span = page.events.back().global_position - r.from + 1;
+        st.ranged = span <= 2 * range;
+      }
+    } else if (page.horizon < r.upto) {
+      w.scanned(page.horizon); // the log ends inside this range
+      at_end = true;
+    } else {
+      w.scanned(r.upto);
+      if (page.events.size() < st.spec.page_size / 4)
+        st.ranged = false; // sparse again
+    }
+    if (at_end) {
+      drop_reads(st);
+      break;
+    }
+  }
+  pump(self);
+  if (at_end)
+    join(self);
+  else
+    start_reads(self);
+}
+
+/// Reads the log from `from` through the pool (see `pending_read`).
+void read_page(self_ptr self, int64_t from, int64_t upto) {
   auto& cur = self->state;
-  if (cur.reading || cur.live || cur.joining || cur.window->full())
-    return;
-  cur.reading = true;
+  cur.reads.push_back(subscription_state::pending_read{from, upto, {}});
   read_request req;
   req.what = read_request::target::all;
-  req.from = cur.window->head() + 1;
+  req.from = from;
+  req.upto = upto;
   req.count = cur.spec.page_size;
   req.filter = cur.spec.filter;
+  auto generation = cur.read_generation;
   self->request(cur.pool, caf::infinite, read_atom_v, std::move(req))
       .then(
           [=](event_page& page) {
             auto& st = self->state;
-            st.reading = false;
-            bool all = true;
-            for (auto& ev : page.events)
-              if (!take(self, ev)) {
-                all = false;
+            if (generation != st.read_generation)
+              return; // dropped
+            for (auto& r : st.reads)
+              if (r.from == from) {
+                r.page = std::move(page);
                 break;
               }
-            if (all && page.end)
-              st.window->scanned(page.horizon);
-            pump(self);
-            if (!all)
-              return; // resumes when the subscriber makes room
-            if (page.end)
-              join(self);
-            else
-              catch_up(self);
+            drain_reads(self);
           },
           [=](caf::error& err) {
             auto& st = self->state;
-            st.reading = false;
+            if (generation != st.read_generation)
+              return;
+            drop_reads(st);
             spdlog::warn("subscription {}: reading the log after {} failed: "
                          "{}; retrying",
                          st.spec.name, st.window->head(), describe(err));
             st.stale_handles = true; // the pool may have been replaced
-            st.timer_at = std::nullopt;
             st.timer_at = std::nullopt; // replaces the window's timer
             self->delayed_send(self, st.spec.delivery.retry_delay,
                                timer_atom_v, ++st.timer_generation);
           });
+}
+
+/// Starts the catch-up reads there is room for: one by count, or (ranged)
+/// up to `parallel_reads` ranges of `page_size` positions.
+void start_reads(self_ptr self) {
+  auto& st = self->state;
+  if (st.live || st.joining)
+    return;
+  auto& w = *st.window;
+  auto page = st.spec.page_size;
+  bool room_for_range = w.size() + page <= st.spec.delivery.max_buffered;
+  if (!st.ranged || (st.reads.empty() && !room_for_range)) {
+    if (st.reads.empty() && !w.full())
+      read_page(self, w.head() + 1, 0);
+    return;
+  }
+  while (st.reads.size() < defaults::subscription_parallel_reads
+         && w.size() + (st.reads.size() + 1) * page
+                <= st.spec.delivery.max_buffered) {
+    auto from = st.reads.empty() ? w.head() + 1 : st.reads.back().upto + 1;
+    if (!st.reads.empty() && st.reads.back().upto == 0)
+      return; // a read by count runs: its end is unknown
+    read_page(self, from, from + static_cast<int64_t>(page) - 1);
+  }
+}
+
+/// Reads from the database after the window's head, unless reads run, it
+/// is live (or joining), or the window has no room.
+void catch_up(self_ptr self) {
+  auto& cur = self->state;
+  if (!cur.reads.empty() || cur.live || cur.joining)
+    return;
+  start_reads(self);
 }
 
 /// Writes the checkpoint if it is due (persistent subscriptions).
@@ -190,6 +302,7 @@ void settle_parked(self_ptr self, std::optional<parked> p) {
                "attempts: {}",
                st.spec.name, p->position, p->attempts, p->reason);
   st.events.erase(p->position);
+  st.undeliverable.erase(p->position);
   if (st.spec.persistent) {
     subscription_op op;
     op.what = subscription_op::kind::park;
@@ -218,45 +331,106 @@ void unhold(subscription_state& st, int64_t position) {
   st.holder.erase(it);
 }
 
-/// The subscriber's answer to attempt `attempt` of the event at `position`.
-void on_answer(self_ptr self, int64_t position, uint32_t attempt,
-               bool handled, std::string reason) {
+/// One event of a batch in flight: its position and attempt.
+struct sent {
+  int64_t position;
+  uint32_t attempt;
+};
+
+/// The subscriber's answer to a batch: the events up to `ack.handled` are
+/// handled; the first after it failed, the rest come again.
+void on_answer(self_ptr self, const std::vector<sent>& batch,
+               const batch_ack& ack) {
   auto& st = self->state;
   auto& w = *st.window;
-  if (handled) {
-    // An ack of an older attempt still means the event was handled.
-    if (w.ack(position)) {
-      unhold(st, position);
-      ++st.counters.acknowledged;
-      st.events.erase(position);
+  auto now = clock::now();
+  bool failed = false;
+  for (auto& [position, attempt] : batch) {
+    if (position <= ack.handled) {
+      // An ack of an older attempt still means the event was handled.
+      if (w.ack(position)) {
+        unhold(st, position);
+        ++st.counters.acknowledged;
+        st.events.erase(position);
+        st.undeliverable.erase(position);
+      }
+      continue;
     }
-  } else if (w.attempt_of(position) == attempt) {
-    // Else stale: that attempt has expired and the event went out again.
+    if (w.attempt_of(position) != attempt)
+      continue; // stale: that attempt expired and the event went out again
     unhold(st, position);
-    ++st.counters.retried;
-    settle_parked(self, w.nack(position, clock::now(), std::move(reason)));
+    if (!failed) {
+      failed = true;
+      ++st.counters.retried;
+      settle_parked(self, w.nack(position, now,
+                                 ack.reason.empty()
+                                     ? "the subscriber declined it"
+                                     : ack.reason));
+    } else {
+      w.release({position});
+    }
   }
   pump(self);
   if (!st.live)
     catch_up(self);
 }
 
-/// The subscriber for an event of `partition`, if it has room: the
-/// partition's own (by hash) or, without a partition, the least loaded.
-std::optional<size_t> slot_for(const subscription_state& st,
-                               std::string_view partition) {
-  if (st.subscribers.empty())
-    return std::nullopt;
-  size_t slot = 0;
-  if (!partition.empty()) {
-    slot = std::hash<std::string_view>{}(partition) % st.subscribers.size();
-  } else {
-    slot = static_cast<size_t>(
-        std::min_element(st.load.begin(), st.load.end()) - st.load.begin());
-  }
+/// The slot that takes the events of `partition` (by hash).
+size_t slot_of(const subscription_state& st, std::string_view partition) {
+  return std::hash<std::string_view>{}(partition) % st.subscribers.size();
+}
+
+/// Room at `slot` for more events in flight.
+size_t room_at(const subscription_state& st, size_t slot) {
   if (!st.subscribers[slot] || st.load[slot] >= st.spec.buffer_size)
-    return std::nullopt;
-  return slot;
+    return 0;
+  return st.spec.buffer_size - st.load[slot];
+}
+
+/// Sends the next batch the window lets go to the subscriber at `slot`.
+/// False when there was nothing to send.
+bool send_batch(self_ptr self, size_t slot, clock::time_point now) {
+  auto& st = self->state;
+  auto max = std::min(room_at(st, slot), std::max<size_t>(st.spec.batch_size, 1));
+  if (max == 0)
+    return false;
+  auto accepts = [&](std::string_view partition) {
+    return partition.empty() || slot_of(st, partition) == slot;
+  };
+  auto picked = st.window->next_batch(now, max, accepts);
+  if (picked.empty())
+    return false;
+  event_batch batch;
+  batch.events.reserve(picked.size());
+  std::vector<sent> out;
+  out.reserve(picked.size());
+  for (auto& d : picked) {
+    if (auto bad = st.undeliverable.find(d.position);
+        bad != st.undeliverable.end()) {
+      settle_parked(self, st.window->nack(d.position, now, bad->second));
+      continue;
+    }
+    batch.events.push_back(st.events.at(d.position));
+    out.push_back(sent{d.position, d.attempt});
+    ++st.load[slot];
+    st.holder[d.position] = slot;
+  }
+  if (out.empty())
+    return true;
+  st.counters.delivered += out.size();
+  auto subscriber = st.subscribers[slot];
+  // The window expires the attempts at ack_timeout; CAF's own timeout, a
+  // little later, only frees the response handler (its answer is stale).
+  self->request(subscriber,
+                st.spec.delivery.ack_timeout + std::chrono::seconds{1},
+                deliver_atom_v, std::move(batch))
+      .then([=](batch_ack& ack) { on_answer(self, out, ack); },
+            [=](caf::error& err) {
+              if (self->state.subscribers[slot] != subscriber)
+                return; // a dead subscriber's: its events were released
+              on_answer(self, out, batch_ack{0, describe(err)});
+            });
+  return true;
 }
 
 /// Hands out what the window lets go, saves a due checkpoint, and arms the
@@ -271,43 +445,18 @@ void pump(self_ptr self) {
   for (auto pos : expired)
     unhold(st, pos);
   save_checkpoint(self);
-  auto has_room = [&](std::string_view partition) {
-    return slot_for(st, partition).has_value();
-  };
-  for (;;) {
-    auto d = st.window->next(now, has_room);
-    if (!d)
-      break;
-    auto slot = *slot_for(st, d->partition);
-    auto ev = st.events.at(d->position);
-    auto cat = st.catalog->current();
-    if (auto up = cat->upcast(ev); !up) {
-      settle_parked(self, st.window->nack(d->position, now,
-                                          "cannot upcast: "
-                                              + describe(up.error())));
-      continue;
-    }
-    ++st.counters.delivered;
-    ++st.load[slot];
-    st.holder[d->position] = slot;
-    auto position = d->position;
-    auto attempt = d->attempt;
-    auto subscriber = st.subscribers[slot];
-    // The window expires the attempt at ack_timeout; CAF's own timeout,
-    // a little later, only frees the response handler (its answer is stale).
-    self->request(subscriber,
-                  st.spec.delivery.ack_timeout + std::chrono::seconds{1},
-                  deliver_atom_v, std::move(ev))
-        .then(
-            [=](bool handled) {
-              on_answer(self, position, attempt, handled,
-                        "the subscriber declined it");
-            },
-            [=](caf::error& err) {
-              if (self->state.subscribers[slot] != subscriber)
-                return; // a dead subscriber's: its events were released
-              on_answer(self, position, attempt, false, describe(err));
-            });
+  // Fill the subscribers, the least loaded first, until none takes more.
+  std::vector<size_t> order(st.subscribers.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  for (bool progress = true; progress;) {
+    progress = false;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return st.load[a] < st.load[b];
+    });
+    for (auto slot : order)
+      if (send_batch(self, slot, now))
+        progress = true;
   }
   arm_timer(self);
 }

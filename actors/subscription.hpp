@@ -14,12 +14,15 @@
 // what goes out: at most `buffer_size` events in flight at each subscriber
 // (`concurrency_limit` of them share the subscription; with
 // `partition_by_stream` a stream always goes to the same one, chosen by
-// hash, one event at a time; otherwise to the least loaded), retries with backoff
-// after a `false` answer, an error or a missing answer within
-// `ack_timeout`, and parking after `max_attempts` (the parked events are in
+// hash, and its events are never in flight in two batches at once;
+// otherwise to the least loaded), in batches of at most `batch_size`
+// events per message, acknowledged by position (`batch_ack`). Retries with
+// backoff follow a failed event, an error or a missing answer within
+// `ack_timeout`; parking follows `max_attempts` (the parked events are in
 // the status, and a persistent subscription stores them in
-// es_parked_events). Each event is upcast to its type's latest version
-// before it goes out.
+// es_parked_events). Events are shared, never copied per subscriber, and
+// upcast once to their type's latest version before they go out (by the
+// dispatcher for live batches, here for catch-up pages).
 //
 // Persistent subscriptions write their checkpoint to es_subscriptions in
 // batches (`checkpoint_every` settled events or `checkpoint_interval`,
@@ -45,6 +48,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -61,15 +65,33 @@ struct subscription_state {
   dispatcher_actor dispatcher;
   std::shared_ptr<registry::catalog_source> catalog;
   std::optional<delivery_window> window;
-  /// Payloads of the events in the window, by position.
-  std::map<int64_t, recorded_event> events;
+  /// Payloads of the events in the window, by position (shared with the
+  /// dispatcher's batches and the subscribers').
+  std::map<int64_t, event_ptr> events;
+  /// Events in the window that could not be upcast, and why: parked when
+  /// their turn comes.
+  std::map<int64_t, std::string> undeliverable;
   /// The subscribers (`concurrency_limit` of them), the events in flight at
   /// each, and which one has each event in flight.
   std::vector<subscriber_actor> subscribers;
   std::vector<size_t> load;
   std::map<int64_t, size_t> holder;
-  /// Catch-up reads run one at a time; `live` once the dispatcher took us.
-  bool reading = false;
+  /// A catch-up read in flight, or its page waiting for an earlier one:
+  /// from `from`, up to `upto` (0: the log horizon, and a read by count).
+  struct pending_read {
+    int64_t from = 0;
+    int64_t upto = 0;
+    std::optional<event_page> page;
+  };
+  /// Catch-up reads, in position order. One read by count at a time; or,
+  /// where the log is dense in matching events (`ranged`), up to
+  /// `parallel_reads` reads of `page_size` positions each at once, so the
+  /// database reads the next range on another connection while this one
+  /// is handled. `read_generation` tells the answers of dropped reads.
+  std::deque<pending_read> reads;
+  bool ranged = false;
+  uint64_t read_generation = 0;
+  /// `live` once the dispatcher took us.
   bool joining = false;
   bool live = false;
   /// A checkpoint write is in flight (persistent subscriptions).

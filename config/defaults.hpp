@@ -125,12 +125,27 @@ inline constexpr size_t subscription_max_buffered = 10'000;
 /// Events at most in flight at one subscriber (buffer_size).
 inline constexpr size_t subscription_buffer_size = 100;
 
+/// Events per message to a subscriber (batch_size): half the buffer, so a
+/// second batch is on its way while the subscriber handles the first.
+inline constexpr size_t subscription_batch_size = 50;
+
 /// Events per catch-up read of a subscription.
 inline constexpr size_t subscription_page_size = 1'000;
+
+/// Catch-up reads of one subscription in flight at once, where the log is
+/// dense in its events (ranges of page_size positions on several pool
+/// connections).
+inline constexpr size_t subscription_parallel_reads = 3;
 
 /// How often the dispatcher reads the log when nothing woke it (events
 /// committed by other processes).
 inline constexpr std::chrono::milliseconds dispatcher_poll_interval{100};
+
+/// The least time between two reads of the dispatcher when commits wake it
+/// faster: events committed meanwhile go out in one batch, which spares
+/// every live subscription and subscriber a message per commit (and adds at
+/// most this much latency).
+inline constexpr std::chrono::milliseconds dispatcher_read_interval{5};
 
 /// Recent events the dispatcher keeps for subscriptions that go live.
 inline constexpr size_t dispatcher_backlog = 10'000;

@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace es {
@@ -95,6 +96,8 @@ struct read_request {
   size_t count = 100;
   direction dir = direction::forward;
   log_filter filter;
+  /// Reads of the log: not past this position (0: the log horizon).
+  int64_t upto = 0;
 };
 
 /// A persistent subscription's state in PostgreSQL (es_subscriptions,
@@ -109,12 +112,21 @@ struct subscription_op {
   std::string reason;
 };
 
+/// A committed event, upcast to its type's latest version, shared read-only
+/// by every subscription and subscriber that holds it (never copied per
+/// subscriber).
+using event_ptr = std::shared_ptr<const recorded_event>;
+
 /// Committed events of the global log, shared by every live subscription
 /// (one allocation however many receive it): every event with a position in
-/// (`after`, `upto`], in order, unfiltered. Positions in that range that are
-/// missing never committed.
+/// (`after`, `upto`], in order, unfiltered, upcast once by the dispatcher.
+/// Positions in that range that are missing never committed. An event that
+/// could not be upcast is in `undeliverable` (position and why) instead of
+/// `events`: subscriptions that want it park it.
 struct live_batch {
-  std::shared_ptr<const std::vector<recorded_event>> events;
+  std::shared_ptr<const std::vector<event_ptr>> events;
+  std::shared_ptr<const std::vector<std::pair<int64_t, std::string>>>
+      undeliverable;
   int64_t after = 0;
   int64_t upto = 0;
 };
@@ -135,11 +147,29 @@ enum class start_from : uint8_t {
   position, ///< the event after `subscription_spec::after`
 };
 
-/// A subscriber: an actor of the bot that handles one event at a time and
-/// answers true (handled: acknowledged) or false (retry it later); an error
-/// counts as false, with its text as the reason.
+/// Events handed to a subscriber in one message: in global-position order,
+/// at most `subscription_spec::batch_size` of them.
+struct event_batch {
+  std::vector<event_ptr> events;
+};
+
+/// A subscriber's answer to an `event_batch`, acknowledging by position:
+/// every event of the batch up to `handled` is handled. If the batch has
+/// events after `handled`, the first of them failed (`reason` says why; it
+/// is retried later and the attempt counts) and the others come again, in
+/// order, with no attempt counted. A subscriber that handles events in
+/// order answers with the last position it handled (0: none).
+struct batch_ack {
+  int64_t handled = 0;
+  std::string reason;
+};
+
+/// A subscriber: an actor of the bot that handles the events of a batch in
+/// order and answers with a `batch_ack`; an error answer counts as a
+/// failure of the batch's first event, with the error's text as the reason
+/// (actors/subscriber.hpp makes one from a function).
 using subscriber_actor = caf::typed_actor<
-    caf::replies_to<deliver_atom, recorded_event>::with<bool>>;
+    caf::replies_to<deliver_atom, event_batch>::with<batch_ack>>;
 
 /// What to subscribe to, and how to deliver it.
 struct subscription_spec {
@@ -157,6 +187,10 @@ struct subscription_spec {
   delivery_options delivery;
   /// Events at most in flight at each subscriber (`buffer_size`).
   size_t buffer_size = defaults::subscription_buffer_size;
+  /// Events per message to a subscriber, at most (capped by
+  /// `buffer_size`); a smaller batch keeps a second one in flight while
+  /// the subscriber handles the first.
+  size_t batch_size = defaults::subscription_batch_size;
   /// Subscribers sharing the subscription: `subscriber` and, when above 1,
   /// `concurrency_limit - 1` more from `respawn` (which is then required).
   size_t concurrency_limit = 1;
@@ -356,6 +390,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::router_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::node_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::component)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::live_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::event_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::batch_ack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_op)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::join_reply)
@@ -382,6 +418,8 @@ CAF_ADD_TYPE_ID(es_messages, (es::stream_actor))
 CAF_ADD_TYPE_ID(es_messages, (es::component))
 CAF_ADD_TYPE_ID(es_messages, (es::recorded_event))
 CAF_ADD_TYPE_ID(es_messages, (es::live_batch))
+CAF_ADD_TYPE_ID(es_messages, (es::event_batch))
+CAF_ADD_TYPE_ID(es_messages, (es::batch_ack))
 CAF_ADD_TYPE_ID(es_messages, (es::subscription_op))
 CAF_ADD_TYPE_ID(es_messages, (es::subscription_record))
 CAF_ADD_TYPE_ID(es_messages, (es::join_reply))

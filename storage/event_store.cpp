@@ -502,7 +502,8 @@ caf::expected<int64_t> event_store::log_horizon() {
 
 caf::expected<event_page> event_store::read_all(int64_t from, size_t count,
                                                 direction dir,
-                                                const log_filter& filter) {
+                                                const log_filter& filter,
+                                                int64_t upto) {
   if (auto err = check_page_size(count, opts_))
     return err;
   if (from < 0)
@@ -517,6 +518,12 @@ caf::expected<event_page> event_store::read_all(int64_t from, size_t count,
   auto horizon = log_horizon();
   if (!horizon)
     return std::move(horizon.error());
+  if (upto < 0)
+    return make_error(ec::invalid_argument,
+                      "read of the global log up to negative position "
+                          + std::to_string(upto));
+  if (upto != 0)
+    *horizon = std::min(*horizon, upto);
   args.add(from).add(*horizon);
   if (filter.by == kind::event_types) {
     if (filter.values.empty())

@@ -96,10 +96,13 @@ public:
 
   /// A page of up to `count` events of the global log, starting at position
   /// `from` (inclusive; `from_end` for backward reads), filtered by `filter`.
-  /// Never returns an event above the log horizon.
+  /// Never returns an event above the log horizon, nor, when `upto` is not
+  /// 0, above `upto` (the page's `horizon` is then the lower of the two: a
+  /// range of positions read in one page).
   caf::expected<event_page> read_all(int64_t from, size_t count,
                                      direction dir = direction::forward,
-                                     const log_filter& filter = {});
+                                     const log_filter& filter = {},
+                                     int64_t upto = 0);
 
   /// The log horizon: every event at or below it has committed or never
   /// will (its transaction aborted).

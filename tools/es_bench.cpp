@@ -77,6 +77,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -98,6 +99,7 @@ constexpr int exit_usage = 2;
 constexpr const char* synopsis =
     "usage: es-bench --scenario append --batch B --streams S --events N\n"
     "       es-bench --scenario catchup --events N\n"
+    "       es-bench --scenario fanout --subscribers K --events N --rate R\n"
     "                [--pool-size P] [--dsn DSN] [--data-dir DIR] [--json]\n"
     "                [--scheduler stealing|sharing] [--callers actors|threads]\n";
 
@@ -112,6 +114,13 @@ constexpr const char* details =
     "                    'catchup': N events stored first, then the time a\n"
     "                    subscription from the origin takes to deliver them\n"
     "                    all to a subscriber that does nothing (--events only)\n"
+    "                    or 'fanout': K subscriber actors, each on its own\n"
+    "                    subscription, receive every one of N events\n"
+    "                    appended at R events/s; prints expected (K*N),\n"
+    "                    delivered, duplicates and the commit-to-delivery\n"
+    "                    latency (p50_ms, p99_ms, max_ms)\n"
+    "  --subscribers K   fanout: subscribers (1-10000)\n"
+    "  --rate R          fanout: events appended per second (1-1000000)\n"
     "  --batch B         events per call (1-10000)\n"
     "  --streams S       streams, one caller thread each (1-4096)\n"
     "  --events N        events in total per path (S-100000000)\n"
@@ -142,6 +151,8 @@ struct options {
   size_t streams = 0;
   size_t events = 0;
   size_t pool_size = es::defaults::pool_size;
+  size_t subscribers = 0;
+  size_t rate = 0;
   std::string dsn;
   std::string data_dir;
   /// CAF's scheduler.policy for the actor path.
@@ -191,7 +202,8 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
                        name == "--streams" || name == "--events" ||
                        name == "--pool-size" || name == "--dsn" ||
                        name == "--data-dir" || name == "--scheduler" ||
-                       name == "--callers";
+                       name == "--callers" || name == "--subscribers" ||
+                       name == "--rate";
     if (!known)
       return "unknown argument '" + std::string{arg} + "'";
     if (!value) {
@@ -210,9 +222,9 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
     };
     std::optional<std::string> err;
     if (name == "--scenario") {
-      if (*value != "append" && *value != "catchup")
+      if (*value != "append" && *value != "catchup" && *value != "fanout")
         return "--scenario: unknown scenario '" + *value
-               + "' (known: append, catchup)";
+               + "' (known: append, catchup, fanout)";
       out.scenario = *value;
     } else if (name == "--batch") {
       err = count(1, es::defaults::max_events_per_append, out.batch);
@@ -225,6 +237,10 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
       has_events = true;
     } else if (name == "--pool-size") {
       err = count(1, 256, out.pool_size);
+    } else if (name == "--subscribers") {
+      err = count(1, 10'000, out.subscribers);
+    } else if (name == "--rate") {
+      err = count(1, 1'000'000, out.rate);
     } else if (name == "--dsn") {
       if (value->empty())
         return "--dsn: empty connection string";
@@ -252,6 +268,14 @@ std::optional<std::string> parse(int argc, char** argv, options& out) {
   if (out.scenario == "catchup")
     return has_events ? std::nullopt
                       : std::optional<std::string>{"missing --events"};
+  if (out.scenario == "fanout") {
+    if (out.subscribers == 0)
+      return "missing --subscribers";
+    if (out.rate == 0)
+      return "missing --rate";
+    return has_events ? std::nullopt
+                      : std::optional<std::string>{"missing --events"};
+  }
   if (!has_batch)
     return "missing --batch";
   if (!has_streams)
@@ -467,14 +491,21 @@ caf::error wait_for_pool(es::store& store, size_t pool_size,
 class countdown {
 public:
   explicit countdown(size_t n) : left_(n) {}
-  void done() {
+  void done(size_t n = 1) {
     std::lock_guard<std::mutex> lock{mtx_};
-    if (--left_ == 0)
+    left_ -= std::min(n, left_);
+    if (left_ == 0)
       cv_.notify_all();
   }
   void wait() {
     std::unique_lock<std::mutex> lock{mtx_};
     cv_.wait(lock, [this] { return left_ == 0; });
+  }
+  /// False when `d` passed first.
+  template<class Duration>
+  bool wait_for(Duration d) {
+    std::unique_lock<std::mutex> lock{mtx_};
+    return cv_.wait_for(lock, d, [this] { return left_ == 0; });
   }
 
 private:
@@ -786,9 +817,9 @@ caf::expected<catchup_result> run_catchup(const options& opts,
   auto subscriber = sys.spawn(
       [&delivered](es::subscriber_actor::pointer)
           -> es::subscriber_actor::behavior_type {
-        return {[&delivered](es::deliver_atom, es::recorded_event&) {
-          delivered.done();
-          return true;
+        return {[&delivered](es::deliver_atom, const es::event_batch& batch) {
+          delivered.done(batch.events.size());
+          return es::batch_ack{batch.events.back()->global_position, {}};
         }};
       });
   es::subscription_spec spec;
@@ -808,6 +839,171 @@ caf::expected<catchup_result> run_catchup(const options& opts,
   store.stop();
   return catchup_result{elapsed,
                         static_cast<double>(opts.events) / elapsed};
+}
+
+// -- Fan-out ------------------------------------------------------------------
+
+/// What one fan-out subscriber saw. Written by its actor only; read by the
+/// main thread once the run is over.
+struct fanout_sink {
+  int64_t base = 0; // positions of this run are above it
+  std::vector<bool> seen; // by position - base - 1
+  size_t distinct = 0;
+  size_t duplicates = 0;
+  std::vector<double> latencies_ms;
+};
+
+struct fanout_result {
+  size_t expected = 0;
+  size_t delivered = 0;
+  size_t duplicates = 0;
+  double seconds = 0;
+  double append_rate = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double max_ms = 0;
+  size_t append_failures = 0;
+};
+
+/// Paces the appends of the fan-out: one event per append, `rate` per
+/// second on average, over 16 streams of `category`, without waiting for
+/// one to commit before the next goes (as many bot actors appending).
+caf::behavior fanout_appender(caf::event_based_actor* self,
+                              es::node_actor node, std::string category,
+                              es::event_data tmpl, size_t total, double rate,
+                              std::shared_ptr<countdown> finished,
+                              std::shared_ptr<std::atomic<size_t>> failures) {
+  auto sent = std::make_shared<size_t>(0);
+  auto t0 = clock_type::now();
+  auto tick = [=] {
+    auto due = static_cast<size_t>(
+        std::chrono::duration<double>(clock_type::now() - t0).count() * rate);
+    for (; *sent < std::min(due + 1, total); ++*sent) {
+      es::append_command cmd;
+      cmd.part = es::stream_append{category + "-" + std::to_string(*sent % 16),
+                                   es::expected_version::any(),
+                                   {fresh(tmpl)}};
+      cmd.deadline = clock_type::now() + std::chrono::seconds{60};
+      self->request(node, std::chrono::seconds{61}, es::append_atom_v,
+                    std::move(cmd))
+          .then([=](es::append_result&) { finished->done(); },
+                [=](caf::error& err) {
+                  if (failures->fetch_add(1) == 0)
+                    spdlog::error("fanout: an append failed: {}",
+                                  es::describe(err));
+                  finished->done();
+                });
+    }
+  };
+  self->send(self, es::timer_atom_v, uint64_t{0});
+  return {[=](es::timer_atom, uint64_t) {
+    tick();
+    if (*sent < total)
+      self->delayed_send(self, std::chrono::milliseconds{2}, es::timer_atom_v,
+                         uint64_t{0});
+  }};
+}
+
+/// K subscriptions (transient, from now, on this run's category), each
+/// with its own subscriber actor; then N events appended at R per second;
+/// then every subscriber must have received every event. The latency of an
+/// event at a subscriber is its arrival time minus its `created_at` (the
+/// committing transaction's start, a little before its commit).
+caf::expected<fanout_result> run_fanout(const options& opts,
+                                        const std::string& dsn,
+                                        const std::string& run,
+                                        const es::event_data& tmpl) {
+  bench_system_config cfg{opts};
+  caf::actor_system sys{cfg};
+  auto started = start_store(sys, opts, dsn, "fanout");
+  if (!started)
+    return std::move(started.error());
+  auto& store = *started;
+  auto category = "bfo" + run;
+  auto horizon = store.read_all(std::numeric_limits<int64_t>::max() / 2, 1);
+  if (!horizon)
+    return in_context(horizon.error(), "fanout: reading the log horizon");
+  auto received = std::make_shared<countdown>(opts.subscribers);
+  std::vector<std::shared_ptr<fanout_sink>> sinks;
+  std::vector<es::subscriber_actor> subscribers;
+  std::vector<es::subscription_actor> subscriptions;
+  size_t n = opts.events;
+  for (size_t k = 0; k < opts.subscribers; ++k) {
+    auto sink = std::make_shared<fanout_sink>();
+    sink->base = horizon->horizon;
+    sink->latencies_ms.reserve(n);
+    sinks.push_back(sink);
+    subscribers.push_back(sys.spawn(
+        [sink, n, received](es::subscriber_actor::pointer)
+            -> es::subscriber_actor::behavior_type {
+          return {[=](es::deliver_atom, const es::event_batch& batch) {
+            auto now = std::chrono::system_clock::now();
+            for (auto& ev : batch.events) {
+              auto i = static_cast<size_t>(ev->global_position - sink->base - 1);
+              if (i >= sink->seen.size())
+                sink->seen.resize(std::max(i + 1, 2 * sink->seen.size()));
+              if (sink->seen[i]) {
+                ++sink->duplicates;
+                continue;
+              }
+              sink->seen[i] = true;
+              sink->latencies_ms.push_back(millis(now - ev->created_at));
+              if (++sink->distinct == n)
+                received->done();
+            }
+            return es::batch_ack{batch.events.back()->global_position, {}};
+          }};
+        }));
+    es::subscription_spec spec;
+    spec.name = "bench-fanout-" + run + "-" + std::to_string(k);
+    spec.filter = es::log_filter::category(category);
+    spec.start = es::start_from::position;
+    spec.after = horizon->horizon;
+    spec.subscriber = subscribers.back();
+    auto sub = store.subscribe(spec);
+    if (!sub)
+      return in_context(sub.error(), "fanout: subscribing");
+    subscriptions.push_back(*sub);
+  }
+  auto committed = std::make_shared<countdown>(n);
+  auto failures = std::make_shared<std::atomic<size_t>>(0);
+  auto t0 = clock_type::now();
+  auto appender = sys.spawn(fanout_appender, store.node(), category, tmpl, n,
+                            static_cast<double>(opts.rate), committed,
+                            failures);
+  committed->wait();
+  auto append_seconds = seconds(clock_type::now() - t0);
+  // Everything committed must arrive; allow a generous drain time.
+  bool complete = failures->load() == 0
+                  && received->wait_for(std::chrono::seconds{60});
+  auto elapsed = seconds(clock_type::now() - t0);
+  fanout_result out;
+  out.expected = opts.subscribers * n;
+  out.seconds = elapsed;
+  out.append_rate = static_cast<double>(n) / append_seconds;
+  out.append_failures = failures->load();
+  // The subscribers stop before their sinks are read.
+  for (auto& sub : subscribers)
+    caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(appender, caf::exit_reason::user_shutdown);
+  store.stop();
+  sys.await_all_actors_done();
+  std::vector<double> all;
+  all.reserve(out.expected);
+  for (auto& sink : sinks) {
+    out.delivered += sink->distinct;
+    out.duplicates += sink->duplicates;
+    all.insert(all.end(), sink->latencies_ms.begin(),
+               sink->latencies_ms.end());
+  }
+  auto lat = es::bench::summarize(std::move(all), out.delivered, elapsed);
+  out.p50_ms = lat.p50_ms;
+  out.p99_ms = lat.p99_ms;
+  out.max_ms = lat.max_ms;
+  if (!complete)
+    spdlog::error("fanout: {} of {} deliveries arrived", out.delivered,
+                  out.expected);
+  return out;
 }
 
 // -- Output -------------------------------------------------------------------
@@ -985,6 +1181,38 @@ int run(const options& opts) {
            << res->events_per_s << " events/s";
     std::cout << line.str() << std::endl;
     return exit_ok;
+  }
+  if (opts.scenario == "fanout") {
+    spdlog::info("run {}: fan-out of {} events at {}/s to {} subscribers",
+                 run_id, opts.events, opts.rate, opts.subscribers);
+    auto res = run_fanout(opts, dsn, run_id, *tmpl);
+    if (!res)
+      return fail(res.error());
+    cleanup();
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(3);
+    if (opts.json)
+      line << R"({"scenario":"fanout","subscribers":)" << opts.subscribers
+           << R"(,"events":)" << opts.events << R"(,"rate":)" << opts.rate
+           << R"(,"expected":)" << res->expected << R"(,"delivered":)"
+           << res->delivered << R"(,"duplicates":)" << res->duplicates
+           << R"(,"p50_ms":)" << res->p50_ms << R"(,"p99_ms":)" << res->p99_ms
+           << R"(,"max_ms":)" << res->max_ms << R"(,"append_rate":)"
+           << res->append_rate << R"(,"append_failures":)"
+           << res->append_failures << R"(,"seconds":)" << res->seconds
+           << R"(,"embedded_cluster":)" << (cluster ? "true" : "false")
+           << "}";
+    else
+      line << "es-bench: scenario fanout, " << opts.subscribers
+           << " subscribers, " << opts.events << " events at " << opts.rate
+           << "/s: delivered " << res->delivered << " of " << res->expected
+           << ", " << res->duplicates << " duplicates, latency p50 "
+           << res->p50_ms << " ms, p99 " << res->p99_ms << " ms, max "
+           << res->max_ms << " ms";
+    std::cout << line.str() << std::endl;
+    return res->delivered == res->expected && res->append_failures == 0
+               ? exit_ok
+               : exit_failed;
   }
   report r{opts, {}, {}, {}, 0, cluster.has_value()};
   spdlog::info("run {}: actor path", run_id);

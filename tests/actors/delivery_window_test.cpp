@@ -289,4 +289,70 @@ BOOST_AUTO_TEST_CASE(the_checkpoint_never_moves_back) {
   BOOST_TEST(w.checkpoint() == 50);
 }
 
+/// The positions of `batch`.
+std::vector<int64_t> positions_of(const std::vector<delivery>& batch) {
+  std::vector<int64_t> out;
+  for (auto& d : batch)
+    out.push_back(d.position);
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_takes_events_in_order_up_to_its_size) {
+  delivery_window w{small(), 0, t0};
+  offer_all(w, {1, 2, 3, 4, 5});
+  BOOST_TEST(positions_of(w.next_batch(t0, 3)) == (std::vector<int64_t>{1, 2, 3}),
+             boost::test_tools::per_element());
+  BOOST_TEST(positions_of(w.next_batch(t0, 3)) == (std::vector<int64_t>{4, 5}),
+             boost::test_tools::per_element());
+  BOOST_TEST(w.in_flight() == 5u);
+  BOOST_TEST(w.next_batch(t0, 3).empty());
+  // Each event of a batch has its own deadline and attempt.
+  BOOST_TEST(w.attempt_of(4).value_or(0) == 1u);
+  BOOST_TEST(w.expire(t0 + 1s).empty());
+  BOOST_TEST(w.in_flight() == 0u);
+  BOOST_TEST(positions_of(w.next_batch(t0 + 2s, 10))
+                 == (std::vector<int64_t>{1, 2, 3, 4, 5}),
+             boost::test_tools::per_element());
+  BOOST_TEST(w.attempt_of(4).value_or(0) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_carries_a_partition_in_order_and_blocks_it) {
+  delivery_window w{small(), 0, t0};
+  BOOST_REQUIRE(w.offer(1, "a"));
+  BOOST_REQUIRE(w.offer(2, "b"));
+  BOOST_REQUIRE(w.offer(3, "a"));
+  BOOST_REQUIRE(w.offer(4, "a"));
+  auto only_a = [](std::string_view p) { return p == "a"; };
+  // Later events of a partition taken into the batch follow it into the
+  // batch (one subscriber handles them in order)...
+  BOOST_TEST(positions_of(w.next_batch(t0, 10, only_a))
+                 == (std::vector<int64_t>{1, 3, 4}),
+             boost::test_tools::per_element());
+  BOOST_REQUIRE(w.offer(5, "a"));
+  // ... but not into another batch while it is in flight.
+  BOOST_TEST(w.next_batch(t0, 10, only_a).empty());
+  BOOST_TEST(positions_of(w.next_batch(t0, 10))
+                 == (std::vector<int64_t>{2}),
+             boost::test_tools::per_element());
+  BOOST_TEST(w.ack(1));
+  BOOST_TEST(w.ack(3));
+  BOOST_TEST(w.next_batch(t0, 10).empty()); // 4 is still in flight
+  BOOST_TEST(w.ack(4));
+  BOOST_TEST(positions_of(w.next_batch(t0, 10))
+                 == (std::vector<int64_t>{5}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_event_without_partition_ends_the_batch) {
+  delivery_window w{small(), 0, t0};
+  offer_all(w, {1, 2, 3});
+  int asked = 0;
+  auto no = [&](std::string_view) {
+    ++asked;
+    return false;
+  };
+  BOOST_TEST(w.next_batch(t0, 10, no).empty());
+  BOOST_TEST(asked == 1); // not asked again for each later event
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -57,13 +57,21 @@ recording_subscriber(subscriber_actor::pointer self,
                      size_t die_at) {
   auto count = std::make_shared<size_t>(0);
   return {
-      [=](deliver_atom, recorded_event& ev) -> caf::result<bool> {
-        if (die_at != 0 && ++*count == die_at) {
-          self->quit(caf::exit_reason::user_shutdown);
-          return caf::sec::request_receiver_down;
+      [=](deliver_atom, const event_batch& batch) -> caf::result<batch_ack> {
+        batch_ack ack;
+        for (auto& ev : batch.events) {
+          if (die_at != 0 && ++*count == die_at) {
+            self->quit(caf::exit_reason::user_shutdown);
+            return caf::sec::request_receiver_down;
+          }
+          out->add(*ev);
+          if (decline->count(to_string(ev->id)) != 0) {
+            ack.reason = "declined by the test";
+            return ack;
+          }
+          ack.handled = ev->global_position;
         }
-        out->add(ev);
-        return decline->count(to_string(ev.id)) == 0;
+        return ack;
       },
   };
 }
@@ -226,6 +234,50 @@ BOOST_AUTO_TEST_CASE(a_declined_event_is_retried_then_parked_and_others_flow) {
   BOOST_TEST(st.checkpoint >= stored_positions().back());
 }
 
+BOOST_AUTO_TEST_CASE(a_batch_is_acknowledged_up_to_the_position_handled) {
+  append(1, 10);
+  auto all = stored_positions();
+  BOOST_REQUIRE_EQUAL(all.size(), 10u);
+  auto failing = all[3];
+  // Handles the events of each batch in order, but fails the 4th event the
+  // first time it sees it.
+  auto out = std::make_shared<collector>();
+  auto failed_once = std::make_shared<std::atomic<bool>>(false);
+  auto s = spec(out);
+  s.delivery.retry_delay = 5ms;
+  s.subscriber = sys.spawn([=](subscriber_actor::pointer)
+                               -> subscriber_actor::behavior_type {
+    return {[=](deliver_atom, const event_batch& batch) {
+      batch_ack ack;
+      for (auto& ev : batch.events) {
+        out->add(*ev);
+        if (ev->global_position == failing && !failed_once->exchange(true)) {
+          ack.reason = "not now";
+          return ack;
+        }
+        ack.handled = ev->global_position;
+      }
+      return ack;
+    }};
+  });
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  BOOST_REQUIRE(eventually([&] { return status(*sub).acknowledged == 10u; }));
+  auto st = status(*sub);
+  // One failure; the events after it in its batch came again without
+  // counting as retries, and nothing was parked.
+  BOOST_TEST(st.retried == 1u);
+  BOOST_TEST(st.parked_events.empty());
+  auto seen = out->seen();
+  BOOST_TEST(std::count(seen.begin(), seen.end(), failing) == 2);
+  // The events before the failure were acknowledged by the first answer:
+  // delivered once.
+  for (size_t i = 0; i < 3; ++i)
+    BOOST_TEST(std::count(seen.begin(), seen.end(), all[i]) == 1);
+  BOOST_TEST(out->distinct() == std::set<int64_t>(all.begin(), all.end()),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(a_dead_subscriber_is_replaced_and_gets_its_events) {
   append(1, 60);
   auto out = std::make_shared<collector>();
@@ -259,7 +311,7 @@ BOOST_AUTO_TEST_CASE(a_slow_subscriber_does_not_grow_memory_past_the_bound) {
   auto late = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
     auto waiting = std::make_shared<std::deque<caf::response_promise>>();
     return {
-        [=](deliver_atom, recorded_event&) {
+        [=](deliver_atom, int64_t) {
           waiting->push_back(self->make_response_promise());
           self->delayed_send(self, 5ms, timer_atom_v, uint64_t{0});
         },
@@ -272,11 +324,16 @@ BOOST_AUTO_TEST_CASE(a_slow_subscriber_does_not_grow_memory_past_the_bound) {
   s.subscriber = sys.spawn([out, late](subscriber_actor::pointer self)
                                -> subscriber_actor::behavior_type {
     return {
-        [=](deliver_atom, recorded_event& ev) -> caf::result<bool> {
+        [=](deliver_atom, const event_batch& batch) -> caf::result<batch_ack> {
+          // buffer_size 1: one event per batch.
+          auto& ev = *batch.events.at(0);
           out->add(ev);
-          auto rp = self->make_response_promise<bool>();
-          self->request(late, caf::infinite, deliver_atom_v, ev)
-              .then([=](bool ok) mutable { rp.deliver(ok); });
+          auto rp = self->make_response_promise<batch_ack>();
+          auto position = ev.global_position;
+          self->request(late, caf::infinite, deliver_atom_v, position)
+              .then([=](bool ok) mutable {
+                rp.deliver(batch_ack{ok ? position : 0, {}});
+              });
           return rp;
         },
     };
@@ -319,6 +376,9 @@ BOOST_AUTO_TEST_CASE(a_persistent_subscription_resumes_after_its_checkpoint) {
   s.persistent = true;
   s.delivery.checkpoint_every = 7;
   s.delivery.checkpoint_interval = 20ms;
+  // Acknowledged in batches of 5: several checkpoints are due on the way.
+  s.buffer_size = 5;
+  s.batch_size = 5;
   auto sub = es->subscribe(s);
   BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
   auto last = stored_positions().back();
@@ -390,11 +450,13 @@ BOOST_AUTO_TEST_CASE(partitioned_subscribers_share_the_work_in_order) {
     int id = (*next_id)++;
     return system->spawn([=](subscriber_actor::pointer)
                              -> subscriber_actor::behavior_type {
-      return {[=](deliver_atom, recorded_event& ev) {
+      return {[=](deliver_atom, const event_batch& batch) {
         std::lock_guard<std::mutex> guard{seen->mtx};
-        seen->who[ev.stream].insert(id);
-        seen->order[ev.stream].push_back(ev.global_position);
-        return true;
+        for (auto& ev : batch.events) {
+          seen->who[ev->stream].insert(id);
+          seen->order[ev->stream].push_back(ev->global_position);
+        }
+        return batch_ack{batch.events.back()->global_position, {}};
       }};
     });
   };
