@@ -36,11 +36,13 @@ delivery_window::delivery_window(delivery_options opts, int64_t checkpoint,
   // nop
 }
 
-bool delivery_window::offer(int64_t position, std::string partition) {
+bool delivery_window::offer(int64_t position, std::string partition,
+                            event_ptr event) {
   if (position <= head_ || full())
     return false;
   head_ = position;
-  queued_.emplace(position, entry{std::move(partition), 0, time_point{}});
+  queued_.emplace(position, entry{std::move(partition), 0, 0, time_point{},
+                                  std::move(event)});
   return true;
 }
 
@@ -57,7 +59,8 @@ std::optional<delivery> delivery_window::next(time_point now,
 }
 
 std::vector<delivery> delivery_window::next_batch(time_point now, size_t max,
-                                                  const accept_fn& accepts) {
+                                                  const accept_fn& accepts,
+                                                  uint32_t owner) {
   std::vector<delivery> out;
   // Partitions whose later events wait: one with an event in flight before
   // this call (busy_partitions_), or with an earlier queued event that
@@ -89,10 +92,11 @@ std::vector<delivery> delivery_window::next_batch(time_point now, size_t max,
     if (node.mapped().at != time_point{})
       retries_.erase({node.mapped().at, node.key()});
     node.mapped().attempts += 1;
+    node.mapped().owner = owner;
     node.mapped().at = now + opts_.ack_timeout;
     deadlines_.emplace(node.mapped().at, node.key());
-    out.push_back(
-        delivery{node.key(), node.mapped().partition, node.mapped().attempts});
+    out.push_back(delivery{node.key(), node.mapped().partition,
+                           node.mapped().attempts, node.mapped().event});
     auto placed = in_flight_.insert(std::move(node)).position;
     if (partitioned) {
       // The view must outlive the moved node: it points into in_flight_.
@@ -150,14 +154,15 @@ std::optional<parked> delivery_window::nack(int64_t position, time_point now,
   return fail(position, std::move(e), now, std::move(reason));
 }
 
-std::vector<parked> delivery_window::expire(time_point now,
-                                            std::vector<int64_t>* expired) {
+std::vector<parked>
+delivery_window::expire(time_point now,
+                        std::vector<std::pair<int64_t, uint32_t>>* expired) {
   std::vector<parked> out;
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     auto position = deadlines_.begin()->second;
-    if (expired != nullptr)
-      expired->push_back(position);
     auto it = in_flight_.find(position);
+    if (expired != nullptr)
+      expired->emplace_back(position, it->second.owner);
     landed(position, it->second);
     auto e = std::move(it->second);
     in_flight_.erase(it);
@@ -183,6 +188,21 @@ void delivery_window::release(const std::vector<int64_t>& positions) {
     node.mapped().at = time_point{};
     queued_.insert(std::move(node));
   }
+}
+
+std::optional<uint32_t> delivery_window::owner_of(int64_t position) const {
+  auto it = in_flight_.find(position);
+  if (it == in_flight_.end())
+    return std::nullopt;
+  return it->second.owner;
+}
+
+std::vector<int64_t> delivery_window::in_flight_at(uint32_t owner) const {
+  std::vector<int64_t> out;
+  for (auto& [position, e] : in_flight_)
+    if (e.owner == owner)
+      out.push_back(position);
+  return out;
 }
 
 std::optional<uint32_t> delivery_window::attempt_of(int64_t position) const {

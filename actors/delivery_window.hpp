@@ -35,6 +35,7 @@
 #pragma once
 
 #include "config/defaults.hpp"
+#include "messages/event.hpp"
 
 #include <caf/error.hpp>
 
@@ -43,6 +44,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory_resource>
 #include <optional>
 #include <set>
 #include <string>
@@ -79,6 +81,8 @@ struct delivery {
   std::string partition;
   /// 1 for the first delivery.
   uint32_t attempt = 0;
+  /// What the owner offered with it.
+  event_ptr event;
 };
 
 /// An event that failed `max_attempts` deliveries.
@@ -97,10 +101,14 @@ public:
   /// Precondition: `validate(opts)` is empty.
   delivery_window(delivery_options opts, int64_t checkpoint, time_point now);
 
+  delivery_window(const delivery_window&) = delete;
+  delivery_window& operator=(const delivery_window&) = delete;
+
   /// Queues the event at `position`, which must be above every position
   /// offered or scanned so far (else it is ignored and false returned, as
-  /// it is when the window is full: `full()`).
-  bool offer(int64_t position, std::string partition);
+  /// it is when the window is full: `full()`). `event` is the owner's
+  /// payload, held until the event is settled and handed back with it.
+  bool offer(int64_t position, std::string partition, event_ptr event = {});
 
   /// The owner's reader has seen every event up to `position`; those not
   /// offered do not match the subscription. Lets the checkpoint move past
@@ -120,8 +128,11 @@ public:
   /// which handles it in order). `accepts` must give the same answer for
   /// every event of a partition during one call; for events without a
   /// partition, a refusal ends the batch.
+  /// The events are in flight at `owner` (the owner's tag for the
+  /// subscriber that gets them; see `owner_of`).
   std::vector<delivery> next_batch(time_point now, size_t max,
-                                   const accept_fn& accepts = {});
+                                   const accept_fn& accepts = {},
+                                   uint32_t owner = 0);
 
   /// Settles an in-flight event. False when `position` is not in flight
   /// (already settled, or never delivered): nothing changes.
@@ -134,9 +145,11 @@ public:
 
   /// Treats every in-flight event past its deadline as nacked ("not
   /// acknowledged within N ms"); returns those parked, and adds the
-  /// position of every expired event to `expired` if given.
-  std::vector<parked> expire(time_point now,
-                             std::vector<int64_t>* expired = nullptr);
+  /// position of every expired event, and the owner it was in flight at,
+  /// to `expired` if given.
+  std::vector<parked>
+  expire(time_point now,
+         std::vector<std::pair<int64_t, uint32_t>>* expired = nullptr);
 
   /// Puts in-flight events back at the head of their partitions, with no
   /// attempt counted. Positions not in flight are ignored.
@@ -145,6 +158,12 @@ public:
   /// The attempt of the event at `position` if it is in flight (answers
   /// that arrive for an older attempt are stale).
   std::optional<uint32_t> attempt_of(int64_t position) const;
+
+  /// The owner the event at `position` is in flight at, if it is.
+  std::optional<uint32_t> owner_of(int64_t position) const;
+
+  /// The positions in flight at `owner`, in order.
+  std::vector<int64_t> in_flight_at(uint32_t owner) const;
 
   /// See the header comment.
   int64_t checkpoint() const noexcept;
@@ -176,8 +195,11 @@ private:
     std::string partition;
     /// Deliveries so far.
     uint32_t attempts = 0;
+    /// In flight: at which owner.
+    uint32_t owner = 0;
     /// Not before (retries), or the ack deadline (in flight).
     time_point at;
+    event_ptr event;
   };
 
   /// Bookkeeping of `busy_partitions_` when an event leaves flight.
@@ -188,15 +210,19 @@ private:
                              std::string reason);
 
   delivery_options opts_;
+  /// Recycles the nodes of the maps below: every event passes through
+  /// several of them, and a node pool spares the allocator (and its lock)
+  /// a call per step. Declared first: destroyed after them.
+  std::pmr::unsynchronized_pool_resource nodes_;
   /// Waiting to go out, by position.
-  std::map<int64_t, entry> queued_;
+  std::pmr::map<int64_t, entry> queued_{&nodes_};
   /// Handed out, by position.
-  std::map<int64_t, entry> in_flight_;
+  std::pmr::map<int64_t, entry> in_flight_{&nodes_};
   /// (ack deadline, position) of every event in flight, and (not before,
   /// position) of every queued retry: `expire` and `next_wakeup` look at
   /// the earliest only.
-  std::set<std::pair<time_point, int64_t>> deadlines_;
-  std::set<std::pair<time_point, int64_t>> retries_;
+  std::pmr::set<std::pair<time_point, int64_t>> deadlines_{&nodes_};
+  std::pmr::set<std::pair<time_point, int64_t>> retries_{&nodes_};
   /// Events in flight per non-empty partition.
   std::map<std::string, size_t, std::less<>> busy_partitions_;
   int64_t head_ = 0;

@@ -33,8 +33,8 @@ bool take(self_ptr self, const event_ptr& ev,
   }
   if (w.full())
     return false;
-  w.offer(position, st.spec.partition_by_stream ? ev->stream : std::string{});
-  st.events.emplace(position, ev);
+  w.offer(position, st.spec.partition_by_stream ? ev->stream : std::string{},
+          ev);
   if (!undeliverable.empty())
     st.undeliverable.emplace(position, undeliverable);
   return true;
@@ -301,7 +301,6 @@ void settle_parked(self_ptr self, std::optional<parked> p) {
   spdlog::warn("subscription {}: parked the event at {} after {} "
                "attempts: {}",
                st.spec.name, p->position, p->attempts, p->reason);
-  st.events.erase(p->position);
   st.undeliverable.erase(p->position);
   if (st.spec.persistent) {
     subscription_op op;
@@ -322,13 +321,9 @@ void settle_parked(self_ptr self, std::optional<parked> p) {
   st.counters.parked_events.push_back(std::move(*p));
 }
 
-/// The event at `position` is no longer in flight at its subscriber.
-void unhold(subscription_state& st, int64_t position) {
-  auto it = st.holder.find(position);
-  if (it == st.holder.end())
-    return;
-  --st.load[it->second];
-  st.holder.erase(it);
+/// `n` events are no longer in flight at the subscriber at `slot`.
+void unhold(subscription_state& st, size_t slot, size_t n = 1) {
+  st.load[slot] -= std::min(n, st.load[slot]);
 }
 
 /// One event of a batch in flight: its position and attempt.
@@ -346,19 +341,20 @@ void on_answer(self_ptr self, const std::vector<sent>& batch,
   auto now = clock::now();
   bool failed = false;
   for (auto& [position, attempt] : batch) {
+    auto owner = w.owner_of(position);
+    if (!owner)
+      continue; // settled already, or back in the queue
     if (position <= ack.handled) {
       // An ack of an older attempt still means the event was handled.
-      if (w.ack(position)) {
-        unhold(st, position);
-        ++st.counters.acknowledged;
-        st.events.erase(position);
-        st.undeliverable.erase(position);
-      }
+      w.ack(position);
+      unhold(st, *owner);
+      ++st.counters.acknowledged;
+      st.undeliverable.erase(position);
       continue;
     }
     if (w.attempt_of(position) != attempt)
       continue; // stale: that attempt expired and the event went out again
-    unhold(st, position);
+    unhold(st, *owner);
     if (!failed) {
       failed = true;
       ++st.counters.retried;
@@ -397,7 +393,8 @@ bool send_batch(self_ptr self, size_t slot, clock::time_point now) {
   auto accepts = [&](std::string_view partition) {
     return partition.empty() || slot_of(st, partition) == slot;
   };
-  auto picked = st.window->next_batch(now, max, accepts);
+  auto picked =
+      st.window->next_batch(now, max, accepts, static_cast<uint32_t>(slot));
   if (picked.empty())
     return false;
   event_batch batch;
@@ -410,21 +407,20 @@ bool send_batch(self_ptr self, size_t slot, clock::time_point now) {
       settle_parked(self, st.window->nack(d.position, now, bad->second));
       continue;
     }
-    batch.events.push_back(st.events.at(d.position));
+    batch.events.push_back(std::move(d.event));
     out.push_back(sent{d.position, d.attempt});
     ++st.load[slot];
-    st.holder[d.position] = slot;
   }
   if (out.empty())
     return true;
   st.counters.delivered += out.size();
   auto subscriber = st.subscribers[slot];
-  // The window expires the attempts at ack_timeout; CAF's own timeout, a
-  // little later, only frees the response handler (its answer is stale).
-  self->request(subscriber,
-                st.spec.delivery.ack_timeout + std::chrono::seconds{1},
-                deliver_atom_v, std::move(batch))
-      .then([=](batch_ack& ack) { on_answer(self, out, ack); },
+  // The window expires the attempts at ack_timeout (then a late answer is
+  // stale). No CAF timeout: each would go through the system's one actor
+  // clock, shared by every subscription; a subscriber that dies answers
+  // with an error, and one that lives answers at most once per attempt.
+  self->request(subscriber, caf::infinite, deliver_atom_v, std::move(batch))
+      .then([self, out](batch_ack& ack) { on_answer(self, out, ack); },
             [=](caf::error& err) {
               if (self->state.subscribers[slot] != subscriber)
                 return; // a dead subscriber's: its events were released
@@ -439,13 +435,19 @@ void pump(self_ptr self) {
   auto& st = self->state;
   auto now = clock::now();
   // Expired attempts leave their subscribers (their answers are stale).
-  std::vector<int64_t> expired;
+  std::vector<std::pair<int64_t, uint32_t>> expired;
   for (auto& p : st.window->expire(now, &expired))
     settle_parked(self, std::move(p));
-  for (auto pos : expired)
-    unhold(st, pos);
+  for (auto& [pos, owner] : expired)
+    unhold(st, owner);
   save_checkpoint(self);
   // Fill the subscribers, the least loaded first, until none takes more.
+  if (st.subscribers.size() == 1) {
+    while (send_batch(self, 0, now))
+      ; // next batch
+    arm_timer(self);
+    return;
+  }
   std::vector<size_t> order(st.subscribers.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
@@ -464,12 +466,8 @@ void pump(self_ptr self) {
 void on_subscriber_down(self_ptr self, size_t slot, const caf::down_msg& dm) {
   auto& st = self->state;
   // Its events in flight go back, first in line.
-  std::vector<int64_t> released;
-  for (auto& [pos, holder] : st.holder)
-    if (holder == slot)
-      released.push_back(pos);
-  for (auto pos : released)
-    unhold(st, pos);
+  auto released = st.window->in_flight_at(static_cast<uint32_t>(slot));
+  unhold(st, slot, released.size());
   st.window->release(released);
   if (!st.spec.respawn) {
     spdlog::info("subscription {}: subscriber down ({}); ending",

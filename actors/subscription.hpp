@@ -65,17 +65,13 @@ struct subscription_state {
   dispatcher_actor dispatcher;
   std::shared_ptr<registry::catalog_source> catalog;
   std::optional<delivery_window> window;
-  /// Payloads of the events in the window, by position (shared with the
-  /// dispatcher's batches and the subscribers').
-  std::map<int64_t, event_ptr> events;
   /// Events in the window that could not be upcast, and why: parked when
   /// their turn comes.
   std::map<int64_t, std::string> undeliverable;
-  /// The subscribers (`concurrency_limit` of them), the events in flight at
-  /// each, and which one has each event in flight.
+  /// The subscribers (`concurrency_limit` of them; the window's owner tag
+  /// of each is its index), and the events in flight at each.
   std::vector<subscriber_actor> subscribers;
   std::vector<size_t> load;
-  std::map<int64_t, size_t> holder;
   /// A catch-up read in flight, or its page waiting for an earlier one:
   /// from `from`, up to `upto` (0: the log horizon, and a read by count).
   struct pending_read {

@@ -112,11 +112,6 @@ struct subscription_op {
   std::string reason;
 };
 
-/// A committed event, upcast to its type's latest version, shared read-only
-/// by every subscription and subscriber that holds it (never copied per
-/// subscriber).
-using event_ptr = std::shared_ptr<const recorded_event>;
-
 /// Committed events of the global log, shared by every live subscription
 /// (one allocation however many receive it): every event with a position in
 /// (`after`, `upto`], in order, unfiltered, upcast once by the dispatcher.

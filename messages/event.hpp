@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,11 @@ typename Inspector::result_type inspect(Inspector& f, recorded_event& x) {
            x.stream, x.stream_version, x.type, x.version, x.data, x.metadata,
            x.created_at);
 }
+
+/// A committed event shared read-only by everyone who holds it (the
+/// dispatcher, subscriptions, subscribers): delivered, never copied per
+/// subscriber.
+using event_ptr = std::shared_ptr<const recorded_event>;
 
 /// What an append expects of the stream's current version. Versions start at
 /// 1; a stream that does not exist has version 0.

@@ -879,10 +879,11 @@ caf::behavior fanout_appender(caf::event_based_actor* self,
     auto due = static_cast<size_t>(
         std::chrono::duration<double>(clock_type::now() - t0).count() * rate);
     for (; *sent < std::min(due + 1, total); ++*sent) {
+      auto ev = fresh(tmpl);
+      ev.created_at = es::now_utc(); // the latency starts here
       es::append_command cmd;
       cmd.part = es::stream_append{category + "-" + std::to_string(*sent % 16),
-                                   es::expected_version::any(),
-                                   {fresh(tmpl)}};
+                                   es::expected_version::any(), {std::move(ev)}};
       cmd.deadline = clock_type::now() + std::chrono::seconds{60};
       self->request(node, std::chrono::seconds{61}, es::append_atom_v,
                     std::move(cmd))
@@ -907,8 +908,9 @@ caf::behavior fanout_appender(caf::event_based_actor* self,
 /// K subscriptions (transient, from now, on this run's category), each
 /// with its own subscriber actor; then N events appended at R per second;
 /// then every subscriber must have received every event. The latency of an
-/// event at a subscriber is its arrival time minus its `created_at` (the
-/// committing transaction's start, a little before its commit).
+/// event at a subscriber is its arrival time minus its `created_at`, set
+/// just before its append was sent: it covers the commit as well as the
+/// delivery (an upper bound of commit-to-delivery).
 caf::expected<fanout_result> run_fanout(const options& opts,
                                         const std::string& dsn,
                                         const std::string& run,
@@ -965,6 +967,21 @@ caf::expected<fanout_result> run_fanout(const options& opts,
       return in_context(sub.error(), "fanout: subscribing");
     subscriptions.push_back(*sub);
   }
+  // Steady state: every subscription has caught up and is live before the
+  // first append.
+  auto live_by = clock_type::now() + std::chrono::seconds{120};
+  for (auto& sub : subscriptions)
+    for (;;) {
+      auto st = store.status_of(sub);
+      if (!st)
+        return in_context(st.error(), "fanout: subscription status");
+      if (st->live)
+        break;
+      if (clock_type::now() > live_by)
+        return es::make_error(es::ec::timeout,
+                              "fanout: a subscription did not go live");
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    }
   auto committed = std::make_shared<countdown>(n);
   auto failures = std::make_shared<std::atomic<size_t>>(0);
   auto t0 = clock_type::now();

@@ -162,10 +162,10 @@ BOOST_AUTO_TEST_CASE(an_unacknowledged_event_expires_and_is_retried) {
   BOOST_TEST(w.ack(2));
   BOOST_TEST(w.expire(t0 + 999ms).empty());
   BOOST_TEST(w.in_flight() == 1u);
-  std::vector<int64_t> expired;
+  std::vector<std::pair<int64_t, uint32_t>> expired;
   BOOST_TEST(w.expire(t0 + 1s, &expired).empty()); // retried, not parked
-  BOOST_TEST(expired == (std::vector<int64_t>{1}),
-             boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(expired.size(), 1u);
+  BOOST_TEST(expired[0].first == 1);
   BOOST_TEST(w.in_flight() == 0u);
   auto d = w.next(t0 + 1s + 100ms);
   BOOST_REQUIRE(d);
@@ -353,6 +353,28 @@ BOOST_AUTO_TEST_CASE(a_refused_event_without_partition_ends_the_batch) {
   };
   BOOST_TEST(w.next_batch(t0, 10, no).empty());
   BOOST_TEST(asked == 1); // not asked again for each later event
+}
+
+BOOST_AUTO_TEST_CASE(events_carry_their_payload_and_owner) {
+  delivery_window w{small(), 0, t0};
+  auto ev = std::make_shared<const recorded_event>();
+  BOOST_REQUIRE(w.offer(1, "", ev));
+  BOOST_REQUIRE(w.offer(2, ""));
+  BOOST_REQUIRE(w.offer(3, ""));
+  auto first = w.next_batch(t0, 2, {}, 7);
+  BOOST_REQUIRE_EQUAL(first.size(), 2u);
+  BOOST_TEST(first[0].event == ev);
+  BOOST_TEST(!first[1].event);
+  BOOST_TEST(w.next_batch(t0, 2, {}, 9).size() == 1u);
+  BOOST_TEST(w.in_flight_at(7) == (std::vector<int64_t>{1, 2}),
+             boost::test_tools::per_element());
+  BOOST_TEST(w.in_flight_at(9) == (std::vector<int64_t>{3}),
+             boost::test_tools::per_element());
+  std::vector<std::pair<int64_t, uint32_t>> expired;
+  w.expire(t0 + 1s, &expired);
+  BOOST_REQUIRE_EQUAL(expired.size(), 3u);
+  BOOST_TEST(expired[0].second == 7u);
+  BOOST_TEST(expired[2].second == 9u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
