@@ -128,9 +128,17 @@ inline constexpr size_t subscription_buffer_size = 100;
 /// Events per catch-up read of a subscription.
 inline constexpr size_t subscription_page_size = 1'000;
 
-/// How often the dispatcher reads the log when nothing woke it (events
-/// committed by other processes).
+/// How often the dispatcher reads the log when nothing woke it (a safety
+/// net: commits of this process and, through LISTEN/NOTIFY, of other
+/// processes wake it at once).
 inline constexpr std::chrono::milliseconds dispatcher_poll_interval{100};
+
+/// Longest wait of the session connection on its socket before it looks at
+/// its mailbox again (lock requests wait at most this long).
+inline constexpr std::chrono::milliseconds session_tick{20};
+
+/// How often a standby exclusive subscription tries to take ownership.
+inline constexpr std::chrono::milliseconds ownership_retry{500};
 
 /// Recent events the dispatcher keeps for subscriptions that go live.
 inline constexpr size_t dispatcher_backlog = 10'000;
