@@ -17,6 +17,7 @@
 #include "tests/printing.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include <algorithm>
@@ -276,6 +277,37 @@ BOOST_AUTO_TEST_CASE(listen_is_rearmed_with_a_catch_up_read) {
   f.append_elsewhere(5);
   BOOST_TEST(eventually([&] { return seen->distinct().size() >= 10; }));
   BOOST_TEST(seen->distinct() == f.stored());
+}
+
+BOOST_AUTO_TEST_CASE(a_dead_session_is_restarted_and_listens_again) {
+  session_fixture f;
+  auto seen = std::make_shared<collector>();
+  auto sub = f.es->subscribe(f.spec_for(seen));
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  BOOST_REQUIRE(eventually([&] { return f.status(*sub).live; }));
+  caf::actor old;
+  {
+    caf::scoped_actor self{f.sys};
+    self->request(f.es->node(), 10s, status_atom_v, component::session)
+        .receive([&](caf::actor& a) { old = std::move(a); },
+                 [&](caf::error&) {});
+    BOOST_REQUIRE(old);
+    self->send_exit(old, caf::exit_reason::kill);
+  }
+  BOOST_REQUIRE(eventually([&] {
+    caf::scoped_actor self{f.sys};
+    caf::actor now;
+    self->request(f.es->node(), 10s, status_atom_v, component::session)
+        .receive([&](caf::actor& a) { now = std::move(a); },
+                 [&](caf::error&) {});
+    return now && now != old && f.session_pid() > 0;
+  }));
+  // The new session knows the dispatcher: another writer's events arrive.
+  f.append_elsewhere(3);
+  BOOST_TEST(eventually([&] { return seen->distinct().size() >= 3; }));
+  auto st = f.es->status();
+  BOOST_REQUIRE_MESSAGE(st, error_of(st));
+  BOOST_TEST(st->restarts == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(ownership_fails_over_to_another_process) {
