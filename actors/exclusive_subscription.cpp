@@ -25,14 +25,16 @@ void retry_later(self_ptr self) {
   self->delayed_send(self, st.retry, timer_atom_v, ++st.timer_generation);
 }
 
-/// Stops delivering: the lock is gone (or going).
-void lose(self_ptr self, const char* why) {
+/// Stops delivering: the lock is gone (or going). `expected`: the store
+/// is shutting down (no warning).
+void lose(self_ptr self, const char* why, bool expected = false) {
   auto& st = self->state;
   if (!st.owner)
     return;
-  spdlog::warn("subscription {}: ownership lost ({}); stopping it and "
-               "waiting to own it again",
-               st.spec.name, why);
+  spdlog::log(expected ? spdlog::level::info : spdlog::level::warn,
+              "subscription {}: ownership lost ({}); stopping it and "
+              "waiting to own it again",
+              st.spec.name, why);
   st.owner = false;
   if (st.inner) {
     self->demonitor(st.inner.address());
@@ -158,7 +160,9 @@ exclusive_subscription_actor::behavior_type exclusive_subscription(
     } else if (st.session && dm.source == st.session.address()) {
       // Its connection closed with it: so did the lock.
       st.session = nullptr;
-      lose(self, "the session stopped");
+      // The node stops it with user_shutdown only when the store stops.
+      lose(self, "the session stopped",
+           dm.reason == caf::exit_reason::user_shutdown);
     } else if (st.inner && dm.source == st.inner.address()) {
       // It ended on its own (its subscriber is gone): so do we.
       st.inner = nullptr;
