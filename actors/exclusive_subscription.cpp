@@ -4,7 +4,6 @@
 
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
-
 #include <spdlog/spdlog.h>
 
 namespace es {
@@ -170,8 +169,8 @@ exclusive_subscription_actor::behavior_type exclusive_subscription(
       if (st.session)
         caf::anon_send(st.session, disown_atom_v, st.spec.name);
       self->quit(dm.reason);
-    } else if (st.spec.subscriber
-               && dm.source == st.spec.subscriber.address()) {
+    } else if (st.spec.subscriber &&
+               dm.source == st.spec.subscriber.address()) {
       if (st.owner)
         return; // the running subscription deals with it
       if (!st.spec.respawn) {

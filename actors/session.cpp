@@ -75,8 +75,8 @@ bool connect(self_ptr self) {
 /// health now and then. Returns false when the connection broke.
 bool listen_once(self_ptr self) {
   auto& st = self->state;
-  auto ready = st.conn->wait_readable(
-      static_cast<int>(defaults::session_tick.count()));
+  auto ready =
+      st.conn->wait_readable(static_cast<int>(defaults::session_tick.count()));
   if (!ready) {
     lose_connection(self, ready.error());
     return false;
@@ -150,8 +150,8 @@ session(session_actor::stateful_pointer<session_state> self,
         if (!st.conn)
           return make_error(ec::unavailable,
                             "session: not connected to PostgreSQL");
-        auto res = st.conn->exec(sql::try_own_subscription,
-                                 pg::params{}.add(name));
+        auto res =
+            st.conn->exec(sql::try_own_subscription, pg::params{}.add(name));
         if (!res) {
           auto err = res.error();
           if (!st.conn->ok())

@@ -25,7 +25,6 @@
 #include <fstream>
 #include <mutex>
 #include <set>
-
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,8 +118,8 @@ struct session_fixture {
   std::shared_ptr<const registry::catalog> cat =
       std::make_shared<const registry::catalog>(registry::game_catalog());
   std::optional<store> es;
-  std::string category = "sess" + std::to_string(::getpid()) + "x"
-                         + std::to_string(std::rand() % 100000);
+  std::string category = "sess" + std::to_string(::getpid()) + "x" +
+                         std::to_string(std::rand() % 100000);
 
   explicit session_fixture(node_options opts = session_options()) {
     auto s = start(sys, std::move(opts), cat);
@@ -146,8 +145,8 @@ struct session_fixture {
   void append_elsewhere(size_t n) {
     auto direct = open_store();
     for (size_t k = 0; k < n; ++k) {
-      stream_append part{category + "-x", expected_version::any(),
-                         {joined_event(*cat)}};
+      stream_append part{
+          category + "-x", expected_version::any(), {joined_event(*cat)}};
       auto r = direct.append(std::move(part));
       BOOST_REQUIRE_MESSAGE(r, error_of(r));
     }
@@ -205,8 +204,8 @@ struct session_fixture {
   void terminate_session(int32_t pid) {
     auto direct = open_store();
     auto sql = "SELECT count(pg_terminate_backend(pid)) FROM "
-               "pg_stat_activity WHERE pid = "
-               + std::to_string(pid) + " AND application_name = 'es-session'";
+               "pg_stat_activity WHERE pid = " +
+               std::to_string(pid) + " AND application_name = 'es-session'";
     auto res = direct.connection().exec_sql(sql.c_str());
     BOOST_REQUIRE_MESSAGE(res, error_of(res));
     BOOST_REQUIRE_EQUAL(res->int64(0, 0), 1);

@@ -94,10 +94,10 @@ BOOST_AUTO_TEST_CASE(every_inserting_transaction_notifies_once) {
 BOOST_AUTO_TEST_CASE(a_terminated_listener_reports_a_broken_connection) {
   auto listen = listener();
   auto killer = test::open_store();
-  auto res = killer.connection().exec_sql(
-      ("SELECT pg_terminate_backend("
-       + std::to_string(listen.backend_pid()) + ")")
-          .c_str());
+  auto res =
+      killer.connection().exec_sql(("SELECT pg_terminate_backend(" +
+                                    std::to_string(listen.backend_pid()) + ")")
+                                       .c_str());
   BOOST_REQUIRE_MESSAGE(res, error_of(res));
   caf::error broken;
   auto until = std::chrono::steady_clock::now() + 30s;
@@ -138,8 +138,8 @@ BOOST_AUTO_TEST_CASE(ownership_is_exclusive_and_ends_with_the_session) {
   b.reset();
   auto until = std::chrono::steady_clock::now() + 30s;
   bool taken = false;
-  while (!(taken = try_own(*a, name))
-         && std::chrono::steady_clock::now() < until)
+  while (!(taken = try_own(*a, name)) &&
+         std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(10ms);
   BOOST_TEST(taken);
 }
