@@ -2,7 +2,9 @@
 
 #include "actors/connection_supervisor.hpp"
 #include "actors/dispatcher.hpp"
+#include "actors/exclusive_subscription.hpp"
 #include "actors/registry.hpp"
+#include "actors/session.hpp"
 #include "actors/stream_router.hpp"
 #include "actors/subscription.hpp"
 #include "config/defaults.hpp"
@@ -33,10 +35,22 @@ void spawn_pool(self_ptr self) {
 
 void spawn_dispatcher(self_ptr self) {
   auto& st = self->state;
+  dispatcher_config config;
+  config.poll_interval = st.options.dispatcher_poll_interval;
   st.dispatcher = self->spawn<caf::monitored>(dispatcher, st.pool, st.catalog,
-                                              dispatcher_config{});
-  // The pool wakes it after every commit.
+                                              config);
+  // The pool wakes it after every commit; the session after commits of
+  // other processes.
   self->send(st.pool, wake_atom_v, st.dispatcher);
+  if (st.session)
+    self->send(st.session, wake_atom_v, st.dispatcher);
+}
+
+void spawn_session(self_ptr self) {
+  auto& st = self->state;
+  st.session = self->spawn<caf::monitored + caf::detached>(session, st.options);
+  if (st.dispatcher)
+    self->send(st.session, wake_atom_v, st.dispatcher);
 }
 
 void spawn_router(self_ptr self) {
@@ -50,6 +64,8 @@ void shutdown_step(self_ptr self, const caf::actor_addr& gone) {
   auto& st = self->state;
   if (gone == st.dispatcher.address()) {
     st.dispatcher = nullptr;
+  } else if (gone == st.session.address()) {
+    st.session = nullptr;
   } else if (gone == st.router.address()) {
     st.router = nullptr;
     self->send_exit(st.pool, caf::exit_reason::user_shutdown);
@@ -59,7 +75,8 @@ void shutdown_step(self_ptr self, const caf::actor_addr& gone) {
   } else if (gone == st.registry.address()) {
     st.registry = nullptr;
   }
-  if (!st.dispatcher && !st.router && !st.pool && !st.registry)
+  if (!st.dispatcher && !st.session && !st.router && !st.pool
+      && !st.registry)
     self->quit(st.exit_reason);
 }
 
@@ -73,13 +90,16 @@ void begin_shutdown(self_ptr self, caf::error reason) {
   // The dispatcher holds nothing: it stops at once, beside the router.
   if (st.dispatcher)
     self->send_exit(st.dispatcher, caf::exit_reason::user_shutdown);
+  // So does the session (its locks go with its connection).
+  if (st.session)
+    self->send_exit(st.session, caf::exit_reason::user_shutdown);
   if (st.router)
     self->send_exit(st.router, caf::exit_reason::user_shutdown);
   else if (st.pool)
     self->send_exit(st.pool, caf::exit_reason::user_shutdown);
   else if (st.registry)
     self->send_exit(st.registry, caf::exit_reason::user_shutdown);
-  else if (!st.dispatcher)
+  else if (!st.dispatcher && !st.session)
     self->quit(st.exit_reason);
 }
 
@@ -94,6 +114,7 @@ void on_component_down(self_ptr self, caf::down_msg& dm) {
                       : dm.source == st.pool.address()   ? "pool"
                       : dm.source == st.router.address() ? "router"
                       : dm.source == st.dispatcher.address() ? "dispatcher"
+                      : dm.source == st.session.address()    ? "session"
                                                              : nullptr;
   if (which == nullptr)
     return; // An old incarnation replaced already.
@@ -115,6 +136,8 @@ void on_component_down(self_ptr self, caf::down_msg& dm) {
       st.router = nullptr;
     if (dm.source == st.dispatcher.address())
       st.dispatcher = nullptr;
+    if (dm.source == st.session.address())
+      st.session = nullptr;
     begin_shutdown(self, std::move(reason));
     return;
   }
@@ -136,6 +159,8 @@ void on_component_down(self_ptr self, caf::down_msg& dm) {
     spawn_dispatcher(self);
   } else if (dm.source == st.dispatcher.address()) {
     spawn_dispatcher(self);
+  } else if (dm.source == st.session.address()) {
+    spawn_session(self);
   } else {
     spawn_router(self);
   }
@@ -157,6 +182,7 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
   spawn_pool(self);
   spawn_router(self);
   spawn_dispatcher(self);
+  spawn_session(self);
   self->set_down_handler(
       [=](caf::down_msg& dm) { on_component_down(self, dm); });
   self->set_exit_handler(
@@ -228,6 +254,8 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
           return caf::actor_cast<caf::actor>(st.router);
         case component::dispatcher:
           return caf::actor_cast<caf::actor>(st.dispatcher);
+        case component::session:
+          return caf::actor_cast<caf::actor>(st.session);
         }
         return {};
       },
@@ -263,6 +291,20 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
                                 + ": concurrency_limit must be at least 1, "
                                   "and above 1 needs respawn to make the "
                                   "other subscribers");
+        if (spec.exclusive) {
+          // Answered at once with a handle that outlives ownership changes
+          // (see actors/exclusive_subscription.hpp).
+          if (!spec.persistent)
+            return make_error(ec::invalid_argument,
+                              "subscription " + spec.name
+                                  + ": exclusive needs persistent (the "
+                                    "owner resumes from the stored "
+                                    "checkpoint)");
+          return caf::actor_cast<subscription_actor>(
+              self->spawn(exclusive_subscription, spec,
+                          caf::actor_cast<node_actor>(self),
+                          defaults::ownership_retry));
+        }
         auto start = [=](subscription_spec& s, int64_t after) {
           auto& now = self->state;
           return self->spawn(subscription, std::move(s), after,

@@ -2,7 +2,10 @@
 // talks to.
 //
 // Start, in dependency order: the registry actor, the connection
-// supervisor (the pool), the stream router (which needs the pool).
+// supervisor (the pool), the stream router (which needs the pool), the
+// dispatcher, and the session (actors/session.hpp: LISTEN/NOTIFY wake-ups
+// and ownership locks; it learns every new dispatcher, and stops beside the
+// dispatcher at shutdown).
 //
 // Supervision policy (written down, and tested in tests/actors):
 // - Every component is monitored. One that dies while the node runs is
@@ -23,6 +26,12 @@
 // Every event a read returns is upcast to its type's latest version with
 // the current catalog snapshot (an event of an unknown type is returned as
 // stored). An append without a deadline gets `request_timeout` from now.
+//
+// Exclusive subscriptions (`subscription_spec::exclusive`, which needs
+// `persistent`): the join is answered at once with a handle that stays
+// valid while ownership moves between processes
+// (actors/exclusive_subscription.hpp); it delivers only while this process
+// owns the subscription, and reports `standby` in its status otherwise.
 #pragma once
 
 #include "config/node_options.hpp"
@@ -44,6 +53,7 @@ struct node_state {
   pool_actor pool;
   router_actor router;
   dispatcher_actor dispatcher;
+  session_actor session;
   /// When each recent restart happened (within `restart_window`).
   std::deque<clock::time_point> restart_times;
   uint64_t restarts = 0;

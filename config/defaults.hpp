@@ -137,8 +137,9 @@ inline constexpr size_t subscription_page_size = 1'000;
 /// connections).
 inline constexpr size_t subscription_parallel_reads = 3;
 
-/// How often the dispatcher reads the log when nothing woke it (events
-/// committed by other processes).
+/// How often the dispatcher reads the log when nothing woke it (a safety
+/// net: commits of this process and, through LISTEN/NOTIFY, of other
+/// processes wake it at once).
 inline constexpr std::chrono::milliseconds dispatcher_poll_interval{100};
 
 /// The least time between two reads of the dispatcher when commits wake it
@@ -146,6 +147,13 @@ inline constexpr std::chrono::milliseconds dispatcher_poll_interval{100};
 /// every live subscription and subscriber a message per commit (and adds at
 /// most this much latency).
 inline constexpr std::chrono::milliseconds dispatcher_read_interval{5};
+
+/// Longest wait of the session connection on its socket before it looks at
+/// its mailbox again (lock requests wait at most this long).
+inline constexpr std::chrono::milliseconds session_tick{20};
+
+/// How often a standby exclusive subscription tries to take ownership.
+inline constexpr std::chrono::milliseconds ownership_retry{500};
 
 /// Recent events the dispatcher keeps for subscriptions that go live.
 inline constexpr size_t dispatcher_backlog = 10'000;

@@ -23,6 +23,8 @@ caf::error validate(const node_options& opts) {
     return bad("store.health-interval", "must be greater than zero");
   if (opts.stream_idle_timeout.count() <= 0)
     return bad("store.stream-idle-timeout", "must be greater than zero");
+  if (opts.dispatcher_poll_interval.count() <= 0)
+    return bad("store.dispatcher-poll-interval", "must be greater than zero");
   if (opts.restart_window.count() <= 0)
     return bad("store.restart-window", "must be greater than zero");
   if (auto err = storage::validate(opts.group_commit))

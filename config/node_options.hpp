@@ -32,6 +32,12 @@ struct node_options {
   std::chrono::milliseconds health_interval = defaults::health_interval;
   std::chrono::milliseconds query_timeout = defaults::query_timeout;
   std::chrono::milliseconds stream_idle_timeout = defaults::stream_idle_timeout;
+  /// How often the dispatcher reads the log when nothing woke it. Commits
+  /// of this process and (through LISTEN/NOTIFY on the session connection)
+  /// of other processes wake it at once; the poll is the safety net, e.g.
+  /// while the session connection is down.
+  std::chrono::milliseconds dispatcher_poll_interval =
+      defaults::dispatcher_poll_interval;
   size_t max_restarts = defaults::max_restarts;
   std::chrono::milliseconds restart_window = defaults::restart_window;
   storage::commit_queue_options group_commit;

@@ -200,6 +200,12 @@ struct subscription_spec {
   /// flight go to the new one first.
   subscriber_actor subscriber;
   std::function<subscriber_actor()> respawn;
+  /// Runs once per cluster: of all processes that start it (under the same
+  /// `name`), one at a time owns it and delivers; the others wait on
+  /// standby and take over within about a second when the owner dies or
+  /// loses its session connection (actors/exclusive_subscription.hpp).
+  /// Requires `persistent`.
+  bool exclusive = false;
 };
 
 /// What a subscription reports.
@@ -222,6 +228,9 @@ struct subscription_status {
   uint64_t checkpoints_saved = 0;
   std::vector<parked> parked_events;
   uint64_t subscriber_restarts = 0;
+  /// An exclusive subscription waiting for ownership (another process owns
+  /// it, or this one lost its session connection): it delivers nothing.
+  bool standby = false;
 };
 
 /// The connection pool's health: every connection up, some, or none.
@@ -260,7 +269,13 @@ struct router_status {
 };
 
 /// The node's components, for the inspector (and tests) to address one.
-enum class component : uint8_t { registry, pool, router, dispatcher };
+enum class component : uint8_t {
+  registry,
+  pool,
+  router,
+  dispatcher,
+  session
+};
 
 /// What the node reports: its components' states and its restarts.
 struct node_status {
@@ -308,6 +323,37 @@ using dispatcher_actor = caf::typed_actor<
     caf::replies_to<status_atom>::with<int64_t>,
     // Internal: the poll timer.
     caf::reacts_to<timer_atom, uint64_t>>;
+
+/// Whoever holds a subscription's ownership through the session: told when
+/// it is lost (the session connection broke, so PostgreSQL released the
+/// lock).
+using owner_actor = caf::typed_actor<
+    // Ownership of the named subscription is lost.
+    caf::reacts_to<lost_atom, std::string>>;
+
+/// The session: the node's dedicated connection (detached) that LISTENs for
+/// commits of other processes and holds the ownership locks of exclusive
+/// subscriptions (actors/session.hpp).
+using session_actor = caf::typed_actor<
+    // The dispatcher to wake when the log may have grown.
+    caf::reacts_to<wake_atom, dispatcher_actor>,
+    // Tries to take the ownership lock of a subscription name for an owner:
+    // true when held (now or already by that owner), false when another
+    // process (or another owner here) holds it; `unavailable` while
+    // disconnected.
+    caf::replies_to<own_atom, std::string, owner_actor>::with<bool>,
+    // Releases the ownership lock of a name; whether it was held.
+    caf::replies_to<disown_atom, std::string>::with<bool>,
+    // Returns the backend pid of its connection once it LISTENs (0 while
+    // disconnected).
+    caf::replies_to<status_atom>::with<int32_t>,
+    // INTERNAL: its tick (wait on the socket, reconnect).
+    caf::reacts_to<timer_atom, uint64_t>>;
+
+/// An exclusive subscription: a subscription handle that stays valid
+/// while ownership comes and goes (actors/exclusive_subscription.hpp).
+using exclusive_subscription_actor = subscription_actor::extend_with<
+    owner_actor>;
 
 /// The connection supervisor: owns the pool of workers, group commit, the
 /// outage queue, the circuit breaker, health checks and reconnects
@@ -423,5 +469,6 @@ CAF_ADD_TYPE_ID(es_messages, (es::subscription_status))
 CAF_ADD_TYPE_ID(es_messages, (es::subscriber_actor))
 CAF_ADD_TYPE_ID(es_messages, (es::subscription_actor))
 CAF_ADD_TYPE_ID(es_messages, (es::dispatcher_actor))
+CAF_ADD_TYPE_ID(es_messages, (es::owner_actor))
 
 CAF_END_TYPE_ID_BLOCK(es_messages)

@@ -48,4 +48,8 @@ CAF_ADD_ATOM(es, es, deliver_atom, "deliver")
 /// Stores or loads a persistent subscription's state (subscription_op).
 CAF_ADD_ATOM(es, es, checkpoint_atom, "checkpoint")
 
+/// Takes / releases the ownership of an exclusive subscription (session).
+CAF_ADD_ATOM(es, es, own_atom, "own")
+CAF_ADD_ATOM(es, es, disown_atom, "disown")
+
 CAF_END_TYPE_ID_BLOCK(es)

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <regex>
 
+#include <poll.h>
+
 namespace es::pg {
 
 int64_t result::int64(int row, int col) const noexcept {
@@ -60,6 +62,11 @@ std::vector<int> params::lengths() const {
 }
 
 caf::expected<connection> connection::open(const std::string& dsn) {
+  return open(dsn, "gamebot-es");
+}
+
+caf::expected<connection> connection::open(const std::string& dsn,
+                                           const char* application_name) {
   // expand_dbname=1 parses `dsn` as a connection string; values it sets
   // override the defaults listed before it: the application name, a bound
   // on connecting, and TCP keepalives plus a user timeout so that a dead
@@ -69,7 +76,7 @@ caf::expected<connection> connection::open(const std::string& dsn) {
                         "keepalives_idle",  "keepalives_interval",
                         "keepalives_count", "tcp_user_timeout",
                         "dbname",           nullptr};
-  const char* vals[] = {"gamebot-es", "5", "1", "5", "2", "3", "10000",
+  const char* vals[] = {application_name, "5", "1", "5", "2", "3", "10000",
                         dsn.c_str(), nullptr};
   PGconn* raw = PQconnectdbParams(keys, vals, 1);
   connection conn{raw};
@@ -90,6 +97,31 @@ caf::expected<connection> connection::open(const std::string& dsn) {
                                            redact_dsn(dsn) + "): " + msg);
   }
   return conn;
+}
+
+caf::expected<bool> connection::wait_readable(int timeout_ms) {
+  int fd = socket();
+  if (fd < 0)
+    return make_error(ec::unavailable, "no connection to wait on");
+  pollfd p{fd, POLLIN, 0};
+  int n = ::poll(&p, 1, timeout_ms);
+  if (n < 0)
+    return false; // EINTR: the caller simply polls again
+  return n > 0;
+}
+
+caf::expected<std::vector<notification>> connection::take_notifications() {
+  auto* c = native();
+  if (PQconsumeInput(c) != 1 || PQstatus(c) != CONNECTION_OK)
+    return error_from(c, nullptr);
+  struct freer {
+    void operator()(PGnotify* n) const noexcept { PQfreemem(n); }
+  };
+  std::vector<notification> out;
+  while (auto n = std::unique_ptr<PGnotify, freer>{PQnotifies(c)})
+    out.push_back(notification{n->relname, n->extra ? n->extra : "",
+                               n->be_pid});
+  return out;
 }
 
 caf::error connection::prepare(const statement& stmt) {

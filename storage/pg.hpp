@@ -98,11 +98,43 @@ private:
   std::vector<std::optional<std::string>> values_;
 };
 
+/// A notification received on a connection that LISTENs.
+struct notification {
+  std::string channel;
+  std::string payload;
+  /// The backend that sent it.
+  int sender_pid = 0;
+};
+
 /// One libpq connection. Move-only; closes the PGconn.
 class connection {
 public:
-  /// Connects (blocking) with a libpq DSN. Sets application_name.
+  /// Connects (blocking) with a libpq DSN. Sets application_name (the DSN
+  /// may override it).
   static caf::expected<connection> open(const std::string& dsn);
+
+  /// As `open(dsn)`, with `application_name` as the default application
+  /// name (e.g. "es-session", so that the session connection is easy to
+  /// find in pg_stat_activity).
+  static caf::expected<connection> open(const std::string& dsn,
+                                        const char* application_name);
+
+  // -- notifications (LISTEN) ------------------------------------------------
+
+  /// The connection's socket, for poll(); -1 when there is none.
+  int socket() const noexcept { return PQsocket(conn_.get()); }
+
+  /// Waits until the socket has input or `timeout` passes (poll(); returns
+  /// at once on a signal). True when there is input to consume (or the
+  /// socket reports an error or EOF: `take_notifications` then finds out).
+  /// `unavailable` when there is no socket.
+  caf::expected<bool> wait_readable(int timeout_ms);
+
+  /// Reads whatever the server sent, without blocking, and returns the
+  /// notifications received so far (also those that arrived during earlier
+  /// statements), oldest first. `unavailable` when the connection broke
+  /// (EOF, a reset, or a terminated backend).
+  caf::expected<std::vector<notification>> take_notifications();
 
   /// Runs a prepared statement and waits for its result. A statement that
   /// fails returns the mapped error; the connection stays usable (unless the

@@ -262,11 +262,30 @@ CREATE TABLE es_parked_events (
 );
 )sql";
 
+// Wake-ups for other processes: every statement that inserts events sends
+// a payload-less NOTIFY on `es_events`. PostgreSQL folds identical
+// notifications of one transaction into one and delivers it after COMMIT
+// (after the transaction's locks, including its position reservation, are
+// released), so a listener that reads the log then sees the new events
+// below the horizon. The notification carries nothing: it only says "read
+// the log" (actors/session.hpp).
+constexpr char schema_v4[] = R"sql(
+CREATE FUNCTION es_events_notify() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NOTIFY es_events;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER es_events_notify AFTER INSERT ON es_events
+  FOR EACH STATEMENT EXECUTE FUNCTION es_events_notify();
+)sql";
+
 const std::vector<migration>& migrations() {
   static const std::vector<migration> all{
       {1, "streams, events, snapshots, append functions", schema_v1},
       {2, "set-based appends", schema_v2},
       {3, "subscriptions and parked events", schema_v3},
+      {4, "notify listeners of new events", schema_v4},
   };
   return all;
 }
@@ -277,6 +296,30 @@ CREATE TABLE IF NOT EXISTS es_migrations (
   name       text        NOT NULL,
   applied_at timestamptz NOT NULL DEFAULT clock_timestamp()
 ))sql";
+
+const char* const listen_events = "LISTEN " ES_EVENTS_CHANNEL;
+const char* const unlisten_all = "UNLISTEN *";
+
+// Ownership of exclusive subscriptions: a session-level advisory lock in
+// the two-int4 key space (namespace 1702063203, hash of the name), so that
+// it never looks like a position reservation (single bigint keys) nor
+// collides with the stream locks (1702063201) or the migration lock
+// (1702063202).
+#define ES_OWNERSHIP_NAMESPACE "1702063203"
+const pg::statement try_own_subscription{
+    "es_try_own_subscription",
+    "SELECT pg_try_advisory_lock(" ES_OWNERSHIP_NAMESPACE ", hashtext($1))",
+    1};
+const pg::statement disown_subscription{
+    "es_disown_subscription",
+    "SELECT pg_advisory_unlock(" ES_OWNERSHIP_NAMESPACE ", hashtext($1))", 1};
+const pg::statement subscription_owner{
+    "es_subscription_owner",
+    "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' "
+    "AND l.granted AND l.objsubid = 2 AND l.classid = " ES_OWNERSHIP_NAMESPACE
+    " AND l.objid = hashtext($1)::oid AND l.database = (SELECT oid FROM "
+    "pg_database WHERE datname = current_database())",
+    1};
 
 const char* const begin = "BEGIN";
 const char* const commit = "COMMIT";
@@ -646,7 +689,8 @@ std::vector<const pg::statement*> all_statements() {
       &health_check,        &lock_streams,           &bench_baseline_insert,
       &open_subscription,   &read_subscription,      &save_checkpoint,
       &reset_checkpoint,    &delete_subscription,    &list_subscriptions,
-      &park_event,          &list_parked,            &unpark_event};
+      &park_event,          &list_parked,            &unpark_event,
+      &try_own_subscription, &disown_subscription,   &subscription_owner};
   auto logs = all_read_log_statements();
   out.insert(out.end(), logs.begin(), logs.end());
   return out;

@@ -53,6 +53,27 @@ extern const pg::statement unlock_migrations;     // (key)
 extern const pg::statement applied_migrations;    // () -> version
 extern const pg::statement record_migration;      // (version, name)
 
+// -- Wake-ups and ownership (actors/session.hpp) ------------------------------
+
+/// The channel on which migration 4's trigger notifies after every insert
+/// into es_events (no payload; at most one per transaction).
+#define ES_EVENTS_CHANNEL "es_events"
+inline constexpr char events_channel[] = ES_EVENTS_CHANNEL;
+
+/// Plain SQL: starts listening on `events_channel` / stops all listening.
+extern const char* const listen_events;
+extern const char* const unlisten_all;
+
+/// (name) -> whether this session now holds the ownership lock of the
+/// exclusive subscription `name` (a session-level advisory lock; held until
+/// `disown_subscription` or the end of the session, re-entrant within a
+/// session). Names whose hashes collide share a lock.
+extern const pg::statement try_own_subscription;
+/// (name) -> whether the lock was held (and is now released once).
+extern const pg::statement disown_subscription;
+/// (name) -> the backend pid holding the ownership lock of `name`, if any.
+extern const pg::statement subscription_owner;
+
 /// Plain transaction control for migrations.
 extern const char* const begin;
 extern const char* const commit;
