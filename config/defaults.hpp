@@ -146,7 +146,7 @@ inline constexpr std::chrono::milliseconds dispatcher_poll_interval{100};
 /// faster: events committed meanwhile go out in one batch, which spares
 /// every live subscription and subscriber a message per commit (and adds at
 /// most this much latency).
-inline constexpr std::chrono::milliseconds dispatcher_read_interval{5};
+inline constexpr std::chrono::milliseconds dispatcher_read_interval{15};
 
 /// Longest wait of the session connection on its socket before it looks at
 /// its mailbox again (lock requests wait at most this long).
