@@ -48,4 +48,11 @@ CAF_ADD_ATOM(es, es, deliver_atom, "deliver")
 /// Stores or loads a persistent subscription's state (subscription_op).
 CAF_ADD_ATOM(es, es, checkpoint_atom, "checkpoint")
 
+/// A projection's storage operation (projection_op), run by the pool.
+CAF_ADD_ATOM(es, es, project_atom, "project")
+/// Asks a projection's read model.
+CAF_ADD_ATOM(es, es, query_atom, "query")
+/// Starts a projection's rebuild, or feeds it an event of the rebuild.
+CAF_ADD_ATOM(es, es, rebuild_atom, "rebuild")
+
 CAF_END_TYPE_ID_BLOCK(es)
