@@ -10,23 +10,9 @@
 
 namespace es {
 
-caf::expected<std::string> read_model::snapshot() const {
-  return make_error(ec::invalid_argument, "this read model has no snapshots");
-}
-
-caf::error read_model::restore(std::string_view) {
-  return make_error(ec::invalid_argument, "this read model has no snapshots");
-}
-
-namespace {
-
-using self_ptr = projection_actor::stateful_pointer<projection_state>;
-using clock = projection_state::clock;
-using kind = projection_definition::storage_kind;
-
 /// Answers a batch once every event in it is settled: true when all are
 /// in the model, else the first reason one was declined.
-struct batch_ack {
+struct projection_ack {
   caf::typed_response_promise<bool> promise;
   size_t remaining = 0;
   caf::error failure;
@@ -43,7 +29,21 @@ struct batch_ack {
   }
 };
 
-using ack_ptr = std::shared_ptr<batch_ack>;
+caf::expected<std::string> read_model::snapshot() const {
+  return make_error(ec::invalid_argument, "this read model has no snapshots");
+}
+
+caf::error read_model::restore(std::string_view) {
+  return make_error(ec::invalid_argument, "this read model has no snapshots");
+}
+
+namespace {
+
+using self_ptr = projection_actor::stateful_pointer<projection_state>;
+using clock = projection_state::clock;
+using kind = projection_definition::storage_kind;
+
+using ack_ptr = std::shared_ptr<projection_ack>;
 
 bool in_pg(self_ptr self) {
   return self->state.def.kind == kind::postgres;
@@ -97,6 +97,8 @@ void save_snapshot(self_ptr self) {
     return;
   auto json = st.active.model->snapshot();
   if (!json) {
+    // Logged once per `snapshot_every` events, not for every event.
+    st.active.unsaved = 0;
     spdlog::error("projection {}: cannot serialize its model: {}",
                   st.def.name, describe(json.error()));
     return;
@@ -138,7 +140,7 @@ void note_unsaved(self_ptr self, uint64_t n) {
 /// Settles the acks of a waiting event.
 void settle(projection_feed::waiting& w, const caf::error& err) {
   for (auto& ack : w.acks)
-    std::static_pointer_cast<batch_ack>(ack)->settle(err);
+    ack->settle(err);
   w.acks.clear();
 }
 
@@ -373,7 +375,7 @@ void take(self_ptr self, int64_t generation,
     promise.deliver(true);
     return;
   }
-  auto ack = std::make_shared<batch_ack>();
+  auto ack = std::make_shared<projection_ack>();
   ack->promise = std::move(promise);
   ack->remaining = events.size();
   for (auto& ev : events) {
@@ -709,6 +711,9 @@ projection(projection_actor::stateful_pointer<projection_state> self,
       },
       [=](rebuild_atom) -> caf::result<int64_t> {
         auto& st = self->state;
+        if (!st.status.ready)
+          return make_error(ec::unavailable, "projection " + st.def.name
+                                                 + " is not loaded yet");
         if (st.building)
           return st.building->generation;
         auto rp = self->make_response_promise<int64_t>();

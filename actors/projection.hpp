@@ -183,13 +183,16 @@ struct projection_definition {
   delivery_options delivery;
 };
 
+/// The answer owed for one delivered batch (actors/projection.cpp).
+struct projection_ack;
+
 /// One generation being fed: the active one or a rebuild's.
 struct projection_feed {
   /// An event waiting for its commit, and who waits for its answer.
   struct waiting {
     recorded_event event;
-    /// The answers (one per delivery of it) it settles (projection.cpp).
-    std::vector<std::shared_ptr<void>> acks;
+    /// The answers it settles (one per delivery of it).
+    std::vector<std::shared_ptr<projection_ack>> acks;
   };
 
   int64_t generation = 0;

@@ -70,6 +70,39 @@ private:
   std::shared_ptr<std::atomic<bool>> open_;
 };
 
+/// Refuses one event for good, as if it could not be decoded.
+class poisoned_model final : public read_model {
+public:
+  poisoned_model(std::unique_ptr<read_model> inner, uuid poison)
+      : inner_(std::move(inner)), poison_(poison) {}
+
+  fold_result fold(const std::vector<recorded_event>& events) override {
+    std::vector<recorded_event> good;
+    for (auto& ev : events) {
+      if (ev.id == poison_)
+        break;
+      good.push_back(ev);
+    }
+    auto out = inner_->fold(good);
+    if (good.size() < events.size() && !out.error)
+      out.error = make_error(ec::decode_failed, "poisoned for the test");
+    return out;
+  }
+  caf::expected<query_plan> query(const std::string& key) const override {
+    return inner_->query(key);
+  }
+  caf::expected<std::string> snapshot() const override {
+    return inner_->snapshot();
+  }
+  caf::error restore(std::string_view json) override {
+    return inner_->restore(json);
+  }
+
+private:
+  std::unique_ptr<read_model> inner_;
+  uuid poison_;
+};
+
 /// `def` with its generations above the first held by `open`.
 projection_definition gated(projection_definition def,
                             std::shared_ptr<std::atomic<bool>> open) {
@@ -483,6 +516,31 @@ BOOST_AUTO_TEST_CASE(projection_rebuild_and_version_bump) {
   board = spawn(board_def(2));
   caught_up(board);
   BOOST_TEST(status(board).rebuilds == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_event_is_declined_and_the_rest_flows) {
+  play(1, 1);
+  auto events = stored();
+  auto poison = events[4];
+  auto def = game_def();
+  auto make = def.make;
+  def.make = [make, id = poison.id](int64_t generation) {
+    return std::make_unique<poisoned_model>(make(generation), id);
+  };
+  def.delivery.max_attempts = 3;
+  def.delivery.retry_delay = 5ms;
+  def.delivery.retry_delay_max = 10ms;
+  auto games = spawn(def);
+  caught_up(games);
+  // Retried, then parked by the subscription; every other event is in,
+  // in order.
+  BOOST_REQUIRE(eventually([&] { return status(games).declined == 3u; }));
+  game_state_model expected;
+  for (auto& ev : events)
+    if (ev.id != poison.id)
+      BOOST_REQUIRE(!expected.apply(ev));
+  BOOST_TEST((game_state_of(games) == expected));
+  BOOST_TEST(status(games).applied == events.size() - 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
