@@ -158,6 +158,7 @@ void hold(self_ptr self, projection_feed& f, const caf::error& err) {
   if (f.held)
     return;
   f.held = true;
+  ++self->state.status.waits;
   spdlog::debug("projection {}: generation {} waits: {}",
                 self->state.def.name, f.generation, describe(err));
   self->delayed_send(self, self->state.def.delivery.retry_delay, timer_atom_v,

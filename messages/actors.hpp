@@ -259,12 +259,15 @@ struct projection_status {
   int64_t position = 0;
   /// Since start: events folded into the active model, events skipped as
   /// already folded in (redeliveries), events declined (could not be
-  /// folded), snapshots stored, rebuilds finished (swapped).
+  /// read), snapshots stored, rebuilds finished (swapped).
   uint64_t applied = 0;
   uint64_t duplicates = 0;
   uint64_t declined = 0;
   uint64_t snapshots = 0;
   uint64_t rebuilds = 0;
+  /// Times events were kept waiting after a failure for now (the database,
+  /// a model not ready), to be tried again.
+  uint64_t waits = 0;
   /// A rebuild is running; `rebuild` is its progress (or the last one's).
   bool rebuilding = false;
   rebuild_progress rebuild;

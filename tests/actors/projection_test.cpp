@@ -103,6 +103,32 @@ private:
   uuid poison_;
 };
 
+/// Its commits fail (as if the database did) until `open`.
+class failing_rows final : public read_model {
+public:
+  failing_rows(std::unique_ptr<read_model> inner,
+               std::shared_ptr<std::atomic<bool>> open)
+      : inner_(std::move(inner)), open_(std::move(open)) {}
+
+  fold_result fold(const std::vector<recorded_event>& events) override {
+    auto out = inner_->fold(events);
+    auto rows = std::move(out.rows);
+    out.rows = [rows, open = open_](storage::event_store& store) {
+      if (!*open)
+        return make_error(ec::database_error, "the test fails the commit");
+      return rows(store);
+    };
+    return out;
+  }
+  caf::expected<query_plan> query(const std::string& key) const override {
+    return inner_->query(key);
+  }
+
+private:
+  std::unique_ptr<read_model> inner_;
+  std::shared_ptr<std::atomic<bool>> open_;
+};
+
 /// `def` with its generations above the first held by `open`.
 projection_definition gated(projection_definition def,
                             std::shared_ptr<std::atomic<bool>> open) {
@@ -516,6 +542,29 @@ BOOST_AUTO_TEST_CASE(projection_rebuild_and_version_bump) {
   board = spawn(board_def(2));
   caught_up(board);
   BOOST_TEST(status(board).rebuilds == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(failed_commits_keep_their_events_in_order) {
+  auto open = std::make_shared<std::atomic<bool>>(false);
+  auto def = board_def();
+  auto make = def.make;
+  def.make = [make, open](int64_t generation) {
+    return std::make_unique<failing_rows>(make(generation), open);
+  };
+  def.delivery.retry_delay = 5ms;
+  auto board = spawn(def);
+  play(1, 1);
+  // Nothing commits; the events wait (not declined, not skipped).
+  BOOST_REQUIRE(eventually([&] { return status(board).waits >= 3u; }));
+  auto st = status(board);
+  BOOST_TEST(st.position == 0);
+  BOOST_TEST(st.declined == 0u);
+  BOOST_TEST(leaderboard_of(board).empty());
+  play(1, 10);
+  *open = true;
+  caught_up(board);
+  BOOST_TEST((leaderboard_of(board) == replay_leaderboard()));
+  BOOST_TEST(status(board).declined == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(an_unreadable_event_is_declined_and_the_rest_flows) {
