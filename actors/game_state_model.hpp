@@ -98,7 +98,8 @@ struct game_state {
   std::optional<game::error_kind> last_error;
   std::optional<std::string> last_error_context;
   bool recovering = false;
-  /// Events of this game folded in, and the stream version of the last.
+  /// Events of this game that changed its state (guesses and scores do
+  /// not), and the stream version of the last of them.
   int64_t events = 0;
   int64_t stream_version = 0;
 

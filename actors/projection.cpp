@@ -441,9 +441,19 @@ void finish_swap(self_ptr self, int64_t position) {
 /// one (and no commit of either is in flight).
 void check_swap(self_ptr self) {
   auto& st = self->state;
-  if (!st.building || st.swapping
-      || st.building->position < st.active.position)
+  if (!st.building || st.swapping)
     return;
+  if (st.building->position < st.active.position) {
+    // No longer due (the active one committed more meanwhile): let both
+    // go on.
+    if (st.swap_due) {
+      st.swap_due = false;
+      auto building = st.building->generation;
+      drain(self, st.active.generation);
+      drain(self, building);
+    }
+    return;
+  }
   if (st.building->writing || st.active.writing) {
     // Due: no new commit starts until both are idle (else, under steady
     // load, one of them might always be writing).

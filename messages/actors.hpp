@@ -439,7 +439,7 @@ using projection_actor = caf::typed_actor<
     caf::replies_to<rebuild_atom>::with<int64_t>,
     // Internal: an event of the rebuild's subscription for a generation.
     caf::replies_to<rebuild_atom, int64_t, recorded_event>::with<bool>,
-    // Internal: the snapshot timer.
+    // Internal: its timers (snapshots, retries after a failure for now).
     caf::reacts_to<timer_atom, uint64_t>>;
 
 } // namespace es

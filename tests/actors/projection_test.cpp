@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <thread>
 
 using namespace es;
 using namespace es::test;
@@ -243,23 +244,31 @@ struct projection_fixture {
     return out;
   }
 
-  /// Appends games of three guilds, `games` each, in several appends.
-  void play(int games, int seed) {
+  /// The appends of `play`: games of three guilds, `games` each, each game
+  /// in two appends (stream, events).
+  std::vector<std::pair<std::string, std::vector<event_data>>>
+  games_to_play(int games, int seed) {
     const std::string guilds[] = {"700000000000000001", "700000000000000002",
                                   "700000000000000003"};
+    std::vector<std::pair<std::string, std::vector<event_data>>> out;
     for (int g = 0; g < games; ++g)
       for (int i = 0; i < 3; ++i) {
         auto id = uuid::v7();
         auto events = game_events(id, guilds[i], seed + g * 3 + i, g % 2 == 0);
         auto stream = category + "-" + to_string(id);
-        auto half = events.size() / 2;
-        std::vector<event_data> first(events.begin(), events.begin() + half);
-        std::vector<event_data> rest(events.begin() + half, events.end());
-        for (auto* part : {&first, &rest}) {
-          auto r = es->append(stream, expected_version::any(), *part);
-          BOOST_REQUIRE_MESSAGE(r, error_of(r));
-        }
+        auto half = events.begin() + static_cast<long>(events.size() / 2);
+        out.emplace_back(stream, std::vector<event_data>(events.begin(), half));
+        out.emplace_back(stream, std::vector<event_data>(half, events.end()));
       }
+    return out;
+  }
+
+  /// Appends games of three guilds, `games` each, in several appends.
+  void play(int games, int seed) {
+    for (auto& [stream, events] : games_to_play(games, seed)) {
+      auto r = es->append(stream, expected_version::any(), events);
+      BOOST_REQUIRE_MESSAGE(r, error_of(r));
+    }
   }
 
   /// Every event of our category, upcast, as a replay from the origin sees it.
@@ -505,10 +514,22 @@ BOOST_AUTO_TEST_CASE(projection_rebuild_and_version_bump) {
   BOOST_TEST((leaderboard_of(board) == replay_leaderboard()));
   equals_replay(games);
   BOOST_TEST(status(board).rebuilding);
-  // Let go: it catches up, reports its progress, and swaps.
+  // Let go: it catches up, reports its progress, and swaps, while more
+  // games are played.
+  auto more = games_to_play(3, 70);
+  std::atomic<size_t> failed_appends{0};
+  std::thread writer{[&] {
+    for (auto& [stream, events] : more)
+      if (!es->append(stream, expected_version::any(), events))
+        ++failed_appends;
+  }};
   *open = true;
   BOOST_REQUIRE(eventually([&] { return status(board).rebuilds == 1u; }));
   BOOST_REQUIRE(eventually([&] { return status(games).rebuilds == 1u; }));
+  writer.join();
+  BOOST_REQUIRE(failed_appends == 0u);
+  caught_up(board);
+  caught_up(games);
   auto done = status(board);
   BOOST_TEST(!done.rebuilding);
   BOOST_TEST(done.generation == 2);
