@@ -287,6 +287,9 @@ void put_back(projection_feed& f,
   inflight.clear();
 }
 
+/// Commits `inflight` (the first events of a batch) with the position
+/// `next`; `failed` is the event after them that could not be folded (and
+/// why), handled once the commit is through.
 void commit(self_ptr self, int64_t generation, projection_op op,
             std::shared_ptr<std::vector<projection_feed::waiting>> inflight,
             int64_t next, std::optional<int64_t> failed,
