@@ -525,6 +525,10 @@ pool_actor::behavior_type connection_supervisor(
         return enqueue_read<subscription_record>(
             self, std::make_tuple(checkpoint_atom_v, std::move(op)));
       },
+      [=](project_atom, projection_op& op) -> caf::result<projection_reply> {
+        return enqueue_read<projection_reply>(
+            self, std::make_tuple(project_atom_v, std::move(op)));
+      },
       [=](info_atom, std::string& stream) -> caf::result<stream_info> {
         return enqueue_read<stream_info>(
             self, std::make_tuple(info_atom_v, std::move(stream)));

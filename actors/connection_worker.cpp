@@ -1,6 +1,7 @@
 #include "actors/connection_worker.hpp"
 
 #include "messages/error.hpp"
+#include "storage/projection_store.hpp"
 #include "storage/sql.hpp"
 
 #include <chrono>
@@ -66,6 +67,70 @@ auto with_store(state_ptr self, F f) -> decltype(f(
   auto res = f(**store);
   drop_if_broken(self);
   return res;
+}
+
+/// Runs a projection's storage operation (storage/projection_store.hpp).
+caf::expected<projection_reply> run_projection_op(storage::event_store& store,
+                                                  projection_op& op) {
+  using kind = projection_op::kind;
+  projection_reply out;
+  switch (op.what) {
+  case kind::open: {
+    auto rec = storage::open_projection(store, op.name, op.version);
+    if (!rec)
+      return std::move(rec.error());
+    out.record = std::move(*rec);
+    return out;
+  }
+  case kind::snapshot: {
+    auto pos = storage::save_projection_snapshot(store, op.name, op.version,
+                                                 op.position, op.snapshot);
+    if (!pos)
+      return std::move(pos.error());
+    out.value = *pos;
+    return out;
+  }
+  case kind::commit:
+    if (auto err = storage::commit_projection(store, op.name, op.generation,
+                                              op.expected, op.position,
+                                              op.rows))
+      return err;
+    return out;
+  case kind::rebuild: {
+    auto gen = storage::begin_projection_rebuild(store, op.name, op.version,
+                                                 op.clean);
+    if (!gen)
+      return std::move(gen.error());
+    out.value = *gen;
+    return out;
+  }
+  case kind::swap: {
+    auto pos = storage::swap_projection(store, op.name, op.generation,
+                                        op.clean);
+    if (!pos)
+      return std::move(pos.error());
+    out.value = *pos;
+    return out;
+  }
+  case kind::count: {
+    auto n = storage::count_events(store, op.filter);
+    if (!n)
+      return std::move(n.error());
+    out.events = n->events;
+    out.value = n->last_position;
+    return out;
+  }
+  case kind::query: {
+    if (!op.read)
+      return make_error(ec::invalid_argument, "projection query without read");
+    auto answer = op.read(store);
+    if (!answer)
+      return std::move(answer.error());
+    out.answer = std::move(*answer);
+    return out;
+  }
+  }
+  return make_error(ec::invalid_argument, "unknown projection op");
 }
 
 } // namespace
@@ -152,6 +217,14 @@ connection_worker_actor::behavior_type connection_worker(
             return out;
           }
           return make_error(ec::invalid_argument, "unknown subscription op");
+        });
+        if (!res)
+          return std::move(res.error());
+        return std::move(*res);
+      },
+      [=](project_atom, projection_op& op) -> caf::result<projection_reply> {
+        auto res = with_store(self, [&](storage::event_store& store) {
+          return run_projection_op(store, op);
         });
         if (!res)
           return std::move(res.error());

@@ -382,6 +382,12 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
                 [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
+      [=](project_atom, projection_op& op) -> caf::result<projection_reply> {
+        auto& st = self->state;
+        if (st.stopping)
+          return stopping_error();
+        return self->delegate(st.pool, project_atom_v, std::move(op));
+      },
   };
 }
 

@@ -7,6 +7,7 @@
 
 #include "messages/atoms.hpp"
 #include "messages/event.hpp"
+#include "messages/projection.hpp"
 #include "registry/catalog.hpp"
 #include "actors/delivery_window.hpp"
 #include "storage/breaker.hpp"
@@ -27,6 +28,10 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace es::storage {
+class event_store;
+} // namespace es::storage
 
 namespace es {
 
@@ -233,6 +238,79 @@ struct subscription_status {
   bool standby = false;
 };
 
+/// A projection's operation on what the store keeps of it (es_projections
+/// and its read model's rows; storage/projection_store.hpp), run by the
+/// pool like a read. `open`: load or create (name, version). `snapshot`:
+/// store an in-memory model (version, position, snapshot). `commit`: move
+/// `generation` from `expected` to `position` and write `rows`, in one
+/// transaction. `rebuild`: start a new generation (version; `clean` drops
+/// stale rows). `swap`: make `generation` the active one (`clean` drops the
+/// others). `count`: count the events of `filter` (a replay's size).
+/// `query`: run `read` (a read model's query).
+struct projection_op {
+  enum class kind : uint8_t {
+    open,
+    snapshot,
+    commit,
+    rebuild,
+    swap,
+    count,
+    query,
+  };
+  kind what = kind::open;
+  std::string name;
+  int32_t version = 0;
+  int64_t generation = 0;
+  int64_t expected = 0;
+  int64_t position = 0;
+  std::string snapshot;
+  log_filter filter;
+  std::function<caf::error(storage::event_store&)> rows;
+  std::function<caf::error(storage::event_store&, int64_t keep)> clean;
+  std::function<caf::expected<std::string>(storage::event_store&)> read;
+};
+
+/// What a `projection_op` returns: `open`: the record. `snapshot`, `swap`:
+/// the stored position in `value`. `rebuild`: the new generation in
+/// `value`. `count`: `events` and the highest position in `value`.
+/// `query`: `answer`. `commit`: nothing.
+struct projection_reply {
+  projection_record record;
+  int64_t value = 0;
+  uint64_t events = 0;
+  std::string answer;
+};
+
+/// What a projection reports (actors/projection.hpp).
+struct projection_status {
+  std::string name;
+  /// The version of the projection's code, and the one that built the
+  /// model that answers queries now (they differ until a rebuild swaps).
+  int32_t version = 0;
+  int32_t model_version = 0;
+  bool in_postgres = false;
+  /// Loaded and subscribed.
+  bool ready = false;
+  /// The active generation and its position: every event of the log up to
+  /// it is in the model.
+  int64_t generation = 0;
+  int64_t position = 0;
+  /// Since start: events folded into the active model, events skipped as
+  /// already folded in (redeliveries), events declined (could not be
+  /// read), snapshots stored, rebuilds finished (swapped).
+  uint64_t applied = 0;
+  uint64_t duplicates = 0;
+  uint64_t declined = 0;
+  uint64_t snapshots = 0;
+  uint64_t rebuilds = 0;
+  /// Times events were kept waiting after a failure for now (the database,
+  /// a model not ready), to be tried again.
+  uint64_t waits = 0;
+  /// A rebuild is running; `rebuild` is its progress (or the last one's).
+  bool rebuilding = false;
+  rebuild_progress rebuild;
+};
+
 /// The connection pool's health: every connection up, some, or none.
 enum class pool_health : uint8_t { connected, degraded, down };
 
@@ -296,6 +374,8 @@ using connection_worker_actor = caf::typed_actor<
     // A persistent subscription's state (the record after the operation).
     caf::replies_to<checkpoint_atom, subscription_op>::with<
         subscription_record>,
+    // A projection's storage operation (storage/projection_store.hpp).
+    caf::replies_to<project_atom, projection_op>::with<projection_reply>,
     // Connects (or reconnects) if not connected; replies with the backend pid.
     caf::replies_to<connect_atom>::with<int32_t>,
     // Runs a trivial query; replies with its round trip in microseconds.
@@ -368,6 +448,8 @@ using pool_actor = caf::typed_actor<
     // A persistent subscription's state (runs like a read).
     caf::replies_to<checkpoint_atom, subscription_op>::with<
         subscription_record>,
+    // A projection's storage operation (runs like a read).
+    caf::replies_to<project_atom, projection_op>::with<projection_reply>,
     // Returns the pool's state.
     caf::replies_to<status_atom>::with<pool_status>,
     // Internal: the supervisor's own timers (flush, deadlines, health).
@@ -414,7 +496,26 @@ using node_actor = caf::typed_actor<
     caf::replies_to<register_atom, module_set>::with<uint64_t>,
     caf::replies_to<register_atom, mode_plugin>::with<uint64_t>,
     // Starts a subscription (actors/subscription.hpp).
-    caf::replies_to<join_atom, subscription_spec>::with<subscription_actor>>;
+    caf::replies_to<join_atom, subscription_spec>::with<subscription_actor>,
+    // A projection's storage operation (through the pool).
+    caf::replies_to<project_atom, projection_op>::with<projection_reply>>;
+
+/// A projection: a subscriber that folds the events of its subscription
+/// into a read model, in memory or in PostgreSQL, answers queries from it,
+/// keeps its checkpoint, and rebuilds it blue/green (actors/projection.hpp).
+using projection_actor = caf::typed_actor<
+    // A batch of its subscription: acknowledged once it is in the model.
+    caf::replies_to<deliver_atom, event_batch>::with<batch_ack>,
+    // Returns its state and its rebuild's progress.
+    caf::replies_to<status_atom>::with<projection_status>,
+    // Asks the active read model (keys and JSON answers are the model's).
+    caf::replies_to<query_atom, std::string>::with<std::string>,
+    // Starts a rebuild (or finds the running one); replies its generation.
+    caf::replies_to<rebuild_atom>::with<int64_t>,
+    // Internal: a batch of the rebuild's subscription for a generation.
+    caf::replies_to<rebuild_atom, int64_t, event_batch>::with<batch_ack>,
+    // Internal: its timers (snapshots, retries after a failure for now).
+    caf::reacts_to<timer_atom, uint64_t>>;
 
 } // namespace es
 
@@ -438,6 +539,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::join_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::subscription_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::projection_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::projection_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(es::projection_status)
 
 // Type IDs of every message type above (CAF_ENABLE_TYPE_ID_CHECKS is on).
 CAF_BEGIN_TYPE_ID_BLOCK(es_messages, caf::id_block::es::end)
@@ -470,5 +574,9 @@ CAF_ADD_TYPE_ID(es_messages, (es::subscriber_actor))
 CAF_ADD_TYPE_ID(es_messages, (es::subscription_actor))
 CAF_ADD_TYPE_ID(es_messages, (es::dispatcher_actor))
 CAF_ADD_TYPE_ID(es_messages, (es::owner_actor))
+CAF_ADD_TYPE_ID(es_messages, (es::projection_op))
+CAF_ADD_TYPE_ID(es_messages, (es::projection_reply))
+CAF_ADD_TYPE_ID(es_messages, (es::projection_status))
+CAF_ADD_TYPE_ID(es_messages, (es::projection_actor))
 
 CAF_END_TYPE_ID_BLOCK(es_messages)

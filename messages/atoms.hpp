@@ -51,5 +51,11 @@ CAF_ADD_ATOM(es, es, checkpoint_atom, "checkpoint")
 /// Takes / releases the ownership of an exclusive subscription (session).
 CAF_ADD_ATOM(es, es, own_atom, "own")
 CAF_ADD_ATOM(es, es, disown_atom, "disown")
+/// A projection's storage operation (projection_op), run by the pool.
+CAF_ADD_ATOM(es, es, project_atom, "project")
+/// Asks a projection's read model.
+CAF_ADD_ATOM(es, es, query_atom, "query")
+/// Starts a projection's rebuild, or feeds it an event of the rebuild.
+CAF_ADD_ATOM(es, es, rebuild_atom, "rebuild")
 
 CAF_END_TYPE_ID_BLOCK(es)

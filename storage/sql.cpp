@@ -280,12 +280,56 @@ CREATE TRIGGER es_events_notify AFTER INSERT ON es_events
   FOR EACH STATEMENT EXECUTE FUNCTION es_events_notify();
 )sql";
 
+// Migration 5: projections. One row per projection: the version of its
+// code that built the active read model, the active generation and its
+// position (every event of the log up to it, inclusive, is in the model),
+// the snapshot of an in-memory model at that position, and a rebuild in
+// progress (its generation, version and position). Read models kept in
+// PostgreSQL key their rows by (projection, generation): a rebuild writes a
+// new generation beside the active one, and the swap flips `generation`
+// and deletes the old rows in one transaction (blue/green).
+//
+// es_leaderboard is the read model of the bot's per-guild leaderboard
+// (actors/leaderboard_model.hpp says how it scores).
+constexpr char schema_v5[] = R"sql(
+CREATE TABLE es_projections (
+  name               text        PRIMARY KEY,
+  version            integer     NOT NULL,
+  generation         bigint      NOT NULL DEFAULT 1,
+  position           bigint      NOT NULL DEFAULT 0 CHECK (position >= 0),
+  snapshot           jsonb,
+  rebuild_generation bigint,
+  rebuild_version    integer,
+  rebuild_position   bigint      NOT NULL DEFAULT 0
+                                 CHECK (rebuild_position >= 0),
+  created_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+  updated_at         timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+CREATE TABLE es_leaderboard (
+  projection   text   NOT NULL
+    REFERENCES es_projections(name) ON DELETE CASCADE,
+  generation   bigint NOT NULL,
+  guild_id     text   NOT NULL,
+  player_id    text   NOT NULL,
+  display_name text   NOT NULL DEFAULT '',
+  games        bigint NOT NULL DEFAULT 0,
+  guesses      bigint NOT NULL DEFAULT 0,
+  correct      bigint NOT NULL DEFAULT 0,
+  points       bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (projection, generation, guild_id, player_id)
+);
+CREATE INDEX es_leaderboard_rank_idx ON es_leaderboard
+  (projection, generation, guild_id, points DESC, correct DESC, player_id);
+)sql";
+
 const std::vector<migration>& migrations() {
   static const std::vector<migration> all{
       {1, "streams, events, snapshots, append functions", schema_v1},
       {2, "set-based appends", schema_v2},
       {3, "subscriptions and parked events", schema_v3},
       {4, "notify listeners of new events", schema_v4},
+      {5, "projections and the leaderboard", schema_v5},
   };
   return all;
 }
@@ -676,6 +720,120 @@ const pg::statement unpark_event{
     "WHERE subscription = $1 AND global_position = $2::bigint",
     2};
 
+// -- Projections ----------------------------------------------------------------
+
+#define ES_PROJECTION_COLUMNS                                                  \
+  "p.name, p.version, p.generation, p.position, p.snapshot::text, "           \
+  "p.rebuild_generation, coalesce(p.rebuild_version, 0), "                     \
+  "p.rebuild_position, " ES_MICROS("p.updated_at")
+
+// As open_subscription: the inserted row when new, else the stored one.
+const pg::statement open_projection{
+    "es_open_projection",
+    "WITH i AS (INSERT INTO es_projections (name, version) "
+    "VALUES ($1, $2::int) ON CONFLICT (name) DO NOTHING RETURNING *) "
+    "SELECT " ES_PROJECTION_COLUMNS " FROM i p "
+    "UNION ALL "
+    "SELECT " ES_PROJECTION_COLUMNS " FROM es_projections p "
+    "WHERE p.name = $1 AND NOT EXISTS (SELECT 1 FROM i)",
+    2};
+
+const pg::statement save_projection_snapshot{
+    "es_save_projection_snapshot",
+    "UPDATE es_projections SET version = $2::int, position = $3::bigint, "
+    "snapshot = $4::jsonb, updated_at = clock_timestamp() "
+    "WHERE name = $1 AND position <= $3::bigint RETURNING position",
+    4};
+
+const pg::statement advance_projection{
+    "es_advance_projection",
+    "UPDATE es_projections SET "
+    "position = CASE WHEN generation = $2::bigint THEN $4::bigint "
+    "ELSE position END, "
+    "rebuild_position = CASE WHEN generation = $2::bigint "
+    "THEN rebuild_position ELSE $4::bigint END, "
+    "updated_at = clock_timestamp() "
+    "WHERE name = $1 AND ((generation = $2::bigint AND position = $3::bigint) "
+    "OR (rebuild_generation = $2::bigint "
+    "AND rebuild_position = $3::bigint)) RETURNING 1",
+    4};
+
+const pg::statement begin_projection_rebuild{
+    "es_begin_projection_rebuild",
+    "UPDATE es_projections SET rebuild_generation = "
+    "greatest(generation, coalesce(rebuild_generation, 0)) + 1, "
+    "rebuild_version = $2::int, rebuild_position = 0, "
+    "updated_at = clock_timestamp() WHERE name = $1 "
+    "RETURNING rebuild_generation, generation",
+    2};
+
+const pg::statement swap_projection{
+    "es_swap_projection",
+    "UPDATE es_projections SET generation = rebuild_generation, "
+    "version = rebuild_version, position = rebuild_position, snapshot = NULL, "
+    "rebuild_generation = NULL, rebuild_version = NULL, rebuild_position = 0, "
+    "updated_at = clock_timestamp() "
+    "WHERE name = $1 AND rebuild_generation = $2::bigint RETURNING position",
+    2};
+
+const pg::statement delete_projection{
+    "es_delete_projection", "DELETE FROM es_projections WHERE name = $1", 1};
+
+const pg::statement count_log_events{
+    "es_count_log_events",
+    "SELECT count(*), coalesce(max(global_position), 0) FROM es_events "
+    "WHERE global_position <= $1::bigint "
+    "AND ($2::text IS NULL OR category = $2)",
+    2};
+
+const pg::statement upsert_leaderboard{
+    "es_upsert_leaderboard",
+    "INSERT INTO es_leaderboard AS l (projection, generation, guild_id, "
+    "player_id, display_name, games, guesses, correct, points) "
+    "SELECT $1, $2::bigint, u.guild, u.player, u.name, u.games, u.guesses, "
+    "u.correct, u.points FROM unnest($3::text[], $4::text[], $5::text[], "
+    "$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[]) "
+    "AS u(guild, player, name, games, guesses, correct, points) "
+    "ON CONFLICT (projection, generation, guild_id, player_id) DO UPDATE SET "
+    "display_name = CASE WHEN EXCLUDED.display_name <> '' "
+    "THEN EXCLUDED.display_name ELSE l.display_name END, "
+    "games = l.games + EXCLUDED.games, guesses = l.guesses + EXCLUDED.guesses, "
+    "correct = l.correct + EXCLUDED.correct, "
+    "points = l.points + EXCLUDED.points",
+    9};
+
+const pg::statement drop_leaderboard_generations{
+    "es_drop_leaderboard_generations",
+    "DELETE FROM es_leaderboard "
+    "WHERE projection = $1 AND generation <> $2::bigint",
+    2};
+
+#define ES_LEADERBOARD_COLUMNS                                                 \
+  "l.guild_id, l.player_id, l.display_name, l.games, l.guesses, l.correct, "  \
+  "l.points"
+#define ES_LEADERBOARD_ACTIVE                                                  \
+  "FROM es_leaderboard l JOIN es_projections p ON p.name = l.projection "     \
+  "AND p.generation = l.generation WHERE l.projection = $1 "
+
+const pg::statement leaderboard_top{
+    "es_leaderboard_top",
+    "SELECT " ES_LEADERBOARD_COLUMNS " " ES_LEADERBOARD_ACTIVE
+    "AND l.guild_id = $2 "
+    "ORDER BY l.points DESC, l.correct DESC, l.player_id LIMIT $3::bigint",
+    3};
+
+const pg::statement leaderboard_entry{
+    "es_leaderboard_entry",
+    "SELECT " ES_LEADERBOARD_COLUMNS " " ES_LEADERBOARD_ACTIVE
+    "AND l.guild_id = $2 AND l.player_id = $3",
+    3};
+
+const pg::statement leaderboard_all{
+    "es_leaderboard_all",
+    "SELECT " ES_LEADERBOARD_COLUMNS " " ES_LEADERBOARD_ACTIVE
+    "ORDER BY l.guild_id, l.player_id",
+    1};
+
 std::vector<const pg::statement*> all_statements() {
   std::vector<const pg::statement*> out{
       &lock_migrations,     &unlock_migrations,      &applied_migrations,
@@ -691,6 +849,13 @@ std::vector<const pg::statement*> all_statements() {
       &reset_checkpoint,    &delete_subscription,    &list_subscriptions,
       &park_event,          &list_parked,            &unpark_event,
       &try_own_subscription, &disown_subscription,   &subscription_owner};
+  // Projections (migration 5).
+  out.insert(out.end(),
+             {&open_projection, &save_projection_snapshot,
+              &advance_projection, &begin_projection_rebuild,
+              &swap_projection, &delete_projection, &count_log_events,
+              &upsert_leaderboard, &drop_leaderboard_generations,
+              &leaderboard_top, &leaderboard_entry, &leaderboard_all});
   auto logs = all_read_log_statements();
   out.insert(out.end(), logs.begin(), logs.end());
   return out;

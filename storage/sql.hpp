@@ -226,6 +226,53 @@ extern const pg::statement list_parked;
 /// (name, global_position) -> affected rows (0 or 1).
 extern const pg::statement unpark_event;
 
+// -- Projections (actors/projection.hpp) ---------------------------------------
+//
+// A projection row: name, version (of the code that built the active
+// model), generation (the active one), position (every event up to it is in
+// the active model), snapshot (an in-memory model at `position`, JSON),
+// rebuild_generation / rebuild_version / rebuild_position (a rebuild in
+// progress), updated_us. See ES_PROJECTION_COLUMNS in sql.cpp.
+
+/// (name, version) -> the projection row, created (generation 1, position
+/// 0, with `version`) when new. As open_subscription, may return no row
+/// when another transaction created it concurrently.
+extern const pg::statement open_projection;
+/// (name, version, position, snapshot) -> position; stores an in-memory
+/// model's snapshot at `position` built by `version`, unless the stored
+/// position is higher (no row then, or when the name is unknown).
+extern const pg::statement save_projection_snapshot;
+/// (name, generation, expected, next) -> a row when the position of that
+/// generation (active or rebuilding) was `expected` and is now `next`.
+extern const pg::statement advance_projection;
+/// (name, version) -> rebuild_generation, generation: starts a rebuild in a
+/// generation never used before, at position 0.
+extern const pg::statement begin_projection_rebuild;
+/// (name, rebuild_generation) -> position: the rebuilt generation becomes
+/// the active one (version and position with it). No row when that
+/// generation is not the one being rebuilt.
+extern const pg::statement swap_projection;
+/// (name) -> deletes the projection and (by cascade) its rows.
+extern const pg::statement delete_projection;
+/// (upto, category or NULL) -> count, highest position of the events up to
+/// `upto` (of that category).
+extern const pg::statement count_log_events;
+
+/// (projection, generation, guilds[], players[], names[], games[],
+/// guesses[], correct[], points[]) -> adds the counts to each (guild,
+/// player) row of that generation (created when missing); a non-empty name
+/// replaces the stored one.
+extern const pg::statement upsert_leaderboard;
+/// (projection, keep_generation) -> deletes every other generation's rows.
+extern const pg::statement drop_leaderboard_generations;
+/// (projection, guild, limit) -> leaderboard columns of the active
+/// generation, best first (points, then correct guesses, then player id).
+extern const pg::statement leaderboard_top;
+/// (projection, guild, player) -> that player's row in the active generation.
+extern const pg::statement leaderboard_entry;
+/// (projection) -> every row of the active generation by guild and player.
+extern const pg::statement leaderboard_all;
+
 /// Every statement above (for tests that prepare all SQL).
 std::vector<const pg::statement*> all_statements();
 
