@@ -147,6 +147,7 @@ exclusive_subscription_actor::behavior_type exclusive_subscription(
   auto& init = self->state;
   init.spec = std::move(spec);
   init.spec.exclusive = false;
+  init.spec.restart_on_crash = false; // contending again restarts it
   init.node = std::move(node);
   init.retry = retry;
   self->monitor(init.node);
@@ -162,6 +163,14 @@ exclusive_subscription_actor::behavior_type exclusive_subscription(
       // The node stops it with user_shutdown only when the store stops.
       lose(self, "the session stopped",
            dm.reason == caf::exit_reason::user_shutdown);
+    } else if (st.inner && dm.source == st.inner.address()
+               && dm.reason != caf::exit_reason::normal
+               && dm.reason != caf::exit_reason::user_shutdown) {
+      // It crashed: start it again from the stored checkpoint, once owned.
+      st.inner = nullptr;
+      lose(self, "its subscription crashed");
+      if (st.session)
+        caf::anon_send(st.session, disown_atom_v, st.spec.name);
     } else if (st.inner && dm.source == st.inner.address()) {
       // It ended on its own (its subscriber is gone): so do we.
       st.inner = nullptr;

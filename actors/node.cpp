@@ -59,48 +59,105 @@ void spawn_router(self_ptr self) {
       self->state.options.stream_idle_timeout);
 }
 
-/// The next step of an orderly shutdown, once `gone` is down.
-void shutdown_step(self_ptr self, const caf::actor_addr& gone) {
+/// Stops what may stop now, and quits once everything is gone: the pool
+/// after the router and every subscription (they may still write), the
+/// registry after the pool.
+void advance_shutdown(self_ptr self) {
   auto& st = self->state;
-  if (gone == st.dispatcher.address()) {
-    st.dispatcher = nullptr;
-  } else if (gone == st.session.address()) {
-    st.session = nullptr;
-  } else if (gone == st.router.address()) {
-    st.router = nullptr;
+  if (!st.router && st.subscriptions.empty() && st.pool && !st.pool_stopping) {
+    st.pool_stopping = true;
     self->send_exit(st.pool, caf::exit_reason::user_shutdown);
-  } else if (gone == st.pool.address()) {
-    st.pool = nullptr;
-    self->send_exit(st.registry, caf::exit_reason::user_shutdown);
-  } else if (gone == st.registry.address()) {
-    st.registry = nullptr;
   }
-  if (!st.dispatcher && !st.session && !st.router && !st.pool
-      && !st.registry)
+  if (!st.pool && st.registry && !st.registry_stopping) {
+    st.registry_stopping = true;
+    self->send_exit(st.registry, caf::exit_reason::user_shutdown);
+  }
+  if (!st.dispatcher && !st.session && !st.router && !st.pool && !st.registry
+      && st.subscriptions.empty())
     self->quit(st.exit_reason);
 }
 
-/// Starts the shutdown: router first (see node.hpp).
+/// The next step of an orderly shutdown, once `gone` is down.
+void shutdown_step(self_ptr self, const caf::actor_addr& gone) {
+  auto& st = self->state;
+  if (gone == st.dispatcher.address())
+    st.dispatcher = nullptr;
+  else if (gone == st.session.address())
+    st.session = nullptr;
+  else if (gone == st.router.address())
+    st.router = nullptr;
+  else if (gone == st.pool.address())
+    st.pool = nullptr;
+  else if (gone == st.registry.address())
+    st.registry = nullptr;
+  else
+    st.subscriptions.erase(gone);
+  advance_shutdown(self);
+}
+
+/// Starts the shutdown (see node.hpp).
 void begin_shutdown(self_ptr self, caf::error reason) {
   auto& st = self->state;
   if (st.stopping)
     return;
   st.stopping = true;
   st.exit_reason = std::move(reason);
-  // The dispatcher holds nothing: it stops at once, beside the router.
+  // The dispatcher holds nothing: it stops at once.
   if (st.dispatcher)
     self->send_exit(st.dispatcher, caf::exit_reason::user_shutdown);
   // So does the session (its locks go with its connection).
   if (st.session)
     self->send_exit(st.session, caf::exit_reason::user_shutdown);
+  // Subscriptions write their checkpoints, stream actors send what they
+  // hold: the pool is still there for both.
+  for (auto& [addr, sub] : st.subscriptions)
+    self->send_exit(addr, caf::exit_reason::user_shutdown);
   if (st.router)
     self->send_exit(st.router, caf::exit_reason::user_shutdown);
-  else if (st.pool)
-    self->send_exit(st.pool, caf::exit_reason::user_shutdown);
-  else if (st.registry)
-    self->send_exit(st.registry, caf::exit_reason::user_shutdown);
-  else if (!st.dispatcher && !st.session)
-    self->quit(st.exit_reason);
+  advance_shutdown(self);
+}
+
+/// Starts a subscription that the node supervises (see node.hpp).
+subscription_actor spawn_subscription(self_ptr self, subscription_spec spec,
+                                      int64_t after) {
+  auto& st = self->state;
+  auto progress = std::make_shared<std::atomic<int64_t>>(after);
+  auto sub = self->spawn<caf::monitored>(
+      subscription, spec, after, caf::actor_cast<caf::actor>(self), st.pool,
+      st.dispatcher, st.catalog, progress);
+  st.subscriptions.emplace(sub.address(),
+                           node_state::supervised{std::move(spec), progress});
+  return sub;
+}
+
+/// A subscription the node started went down: a crash restarts it after
+/// its checkpoint (see node.hpp).
+void on_subscription_down(self_ptr self, caf::down_msg& dm) {
+  auto& st = self->state;
+  auto it = st.subscriptions.find(dm.source);
+  auto sup = std::move(it->second);
+  st.subscriptions.erase(it);
+  if (dm.reason == caf::exit_reason::normal
+      || dm.reason == caf::exit_reason::user_shutdown
+      || !sup.spec.restart_on_crash)
+    return; // it ended
+  auto now = clock::now();
+  auto& times = st.subscription_restarts;
+  while (!times.empty() && now - times.front() > st.options.restart_window)
+    times.pop_front();
+  if (times.size() >= st.options.max_restarts) {
+    spdlog::error("node: subscription {} crashed ({}) after {} subscription "
+                  "restarts within {} ms; not restarting it",
+                  sup.spec.name, caf::to_string(dm.reason), times.size(),
+                  st.options.restart_window.count());
+    return;
+  }
+  times.push_back(now);
+  auto after = sup.progress->load();
+  spdlog::error("node: subscription {} crashed ({}); restarting it after "
+                "position {}",
+                sup.spec.name, caf::to_string(dm.reason), after);
+  spawn_subscription(self, std::move(sup.spec), after);
 }
 
 /// Restarts the component that died, or escalates (see node.hpp).
@@ -108,6 +165,10 @@ void on_component_down(self_ptr self, caf::down_msg& dm) {
   auto& st = self->state;
   if (st.stopping) {
     shutdown_step(self, dm.source);
+    return;
+  }
+  if (st.subscriptions.count(dm.source) != 0) {
+    on_subscription_down(self, dm);
     return;
   }
   const char* which = dm.source == st.registry.address() ? "registry"
@@ -306,10 +367,7 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
                           defaults::ownership_retry));
         }
         auto start = [=](subscription_spec& s, int64_t after) {
-          auto& now = self->state;
-          return self->spawn(subscription, std::move(s), after,
-                             caf::actor_cast<caf::actor>(self), now.pool,
-                             now.dispatcher, now.catalog);
+          return spawn_subscription(self, std::move(s), after);
         };
         // Where it starts: after its stored checkpoint if it is persistent
         // and exists; else as `start` says (and stored, if persistent).

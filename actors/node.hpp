@@ -17,10 +17,18 @@
 //   node stops everything and quits with the last component's exit reason,
 //   for the bot's own supervisor to see.
 //
+// Subscriptions it started are monitored too. One that crashes (ends with
+// a reason other than `normal` or `user_shutdown`) is started again, as a
+// new actor with the same spec, after the checkpoint it had reached; more
+// than `max_restarts` subscription restarts within `restart_window` and
+// it gives up on that one (logged).
+//
 // Shutdown, in reverse dependency order, on an exit message: new requests
-// fail with `ec::unavailable`; the router stops first (its stream actors
-// send what they hold), then the pool (it commits what is queued and in
-// flight, or lets it expire), then the registry; then the node quits.
+// fail with `ec::unavailable`; the subscriptions stop (persistent ones
+// write their checkpoint first) and the router stops (its stream actors
+// send what they hold); once all of them are gone the pool stops (it
+// commits what is queued and in flight, or lets it expire), then the
+// registry; then the node quits.
 //
 // Facade: appends go to the router, reads and stream info to the pool.
 // Every event a read returns is upcast to its type's latest version with
@@ -37,9 +45,11 @@
 #include "config/node_options.hpp"
 #include "messages/actors.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <unordered_map>
 
 namespace es {
 
@@ -54,6 +64,18 @@ struct node_state {
   router_actor router;
   dispatcher_actor dispatcher;
   session_actor session;
+  /// A subscription the node started, and where it would restart it.
+  struct supervised {
+    subscription_spec spec;
+    std::shared_ptr<std::atomic<int64_t>> progress;
+  };
+  /// Every subscription it started and that runs, by address.
+  std::unordered_map<caf::actor_addr, supervised> subscriptions;
+  /// When each recent restart of a subscription happened.
+  std::deque<clock::time_point> subscription_restarts;
+  /// The pool, and the registry, have been told to stop (at shutdown).
+  bool pool_stopping = false;
+  bool registry_stopping = false;
   /// When each recent restart happened (within `restart_window`).
   std::deque<clock::time_point> restart_times;
   uint64_t restarts = 0;

@@ -16,6 +16,7 @@ using clock = subscription_state::clock;
 
 void pump(self_ptr self);
 void catch_up(self_ptr self);
+void finish(self_ptr self);
 
 /// Takes `ev` into the window if it passes the filter (`undeliverable`:
 /// why it could not be upcast, if so). False when the window is full (the
@@ -270,6 +271,8 @@ void save_checkpoint(self_ptr self, bool force = false) {
             st.saving = false;
             st.window->checkpoint_saved(rec.position, clock::now());
             ++st.counters.checkpoints_saved;
+            if (st.finishing)
+              finish(self);
           },
           [=](caf::error& err) {
             auto& st = self->state;
@@ -277,6 +280,8 @@ void save_checkpoint(self_ptr self, bool force = false) {
             spdlog::warn("subscription {}: saving the checkpoint failed: {}; "
                          "retrying with the next one",
                          st.spec.name, describe(err));
+            if (st.finishing)
+              self->quit(st.exit_reason); // the last try failed
           });
 }
 
@@ -442,6 +447,7 @@ void pump(self_ptr self) {
     unhold(st, owner);
   save_checkpoint(self);
   // Fill the subscribers, the least loaded first, until none takes more.
+  st.progress->store(st.window->checkpoint(), std::memory_order_relaxed);
   if (st.subscribers.size() == 1) {
     while (send_batch(self, 0, now))
       ; // next batch
@@ -463,6 +469,20 @@ void pump(self_ptr self) {
   arm_timer(self);
 }
 
+/// Quits with `exit_reason` once the checkpoint is stored (persistent
+/// subscriptions whose checkpoint moved since the last write), or at once.
+void finish(self_ptr self) {
+  auto& st = self->state;
+  st.finishing = true;
+  auto& w = *st.window;
+  if (!st.spec.persistent || w.checkpoint() <= w.saved_checkpoint()) {
+    self->quit(st.exit_reason);
+    return;
+  }
+  if (!st.saving) // else the write in flight calls finish again
+    save_checkpoint(self, true);
+}
+
 void on_subscriber_down(self_ptr self, size_t slot, const caf::down_msg& dm) {
   auto& st = self->state;
   // Its events in flight go back, first in line.
@@ -472,8 +492,8 @@ void on_subscriber_down(self_ptr self, size_t slot, const caf::down_msg& dm) {
   if (!st.spec.respawn) {
     spdlog::info("subscription {}: subscriber down ({}); ending",
                  st.spec.name, caf::to_string(dm.reason));
-    save_checkpoint(self, true);
-    self->quit(dm.reason);
+    st.exit_reason = caf::exit_reason::normal; // an end, not a crash
+    finish(self);
     return;
   }
   st.subscribers[slot] = st.spec.respawn();
@@ -522,10 +542,11 @@ void refresh_handles(self_ptr self) {
 subscription_actor::behavior_type
 subscription(subscription_actor::stateful_pointer<subscription_state> self,
              subscription_spec spec, int64_t start_after, caf::actor node,
-             pool_actor pool,
-             dispatcher_actor dispatcher,
-             std::shared_ptr<registry::catalog_source> catalog) {
+             pool_actor pool, dispatcher_actor dispatcher,
+             std::shared_ptr<registry::catalog_source> catalog,
+             std::shared_ptr<std::atomic<int64_t>> progress) {
   auto& init = self->state;
+  init.progress = std::move(progress);
   init.spec = std::move(spec);
   init.node = std::move(node);
   init.pool = std::move(pool);
@@ -561,6 +582,10 @@ subscription(subscription_actor::stateful_pointer<subscription_state> self,
         if (st.subscribers[slot] && dm.source == st.subscribers[slot].address())
           on_subscriber_down(self, slot, dm);
     }
+  });
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    self->state.exit_reason = std::move(em.reason);
+    finish(self);
   });
   catch_up(self);
   return {

@@ -27,8 +27,11 @@
 // Persistent subscriptions write their checkpoint to es_subscriptions in
 // batches (`checkpoint_every` settled events or `checkpoint_interval`,
 // whichever first; one write in flight at a time) and once more when they
-// stop; started again under the same name, they resume after it. Events
-// after the checkpoint may be delivered again after a crash: at least once.
+// stop (an exit message, or the end of its subscriber: it quits once that
+// write has answered); started again under the same name, they resume
+// after it. Events after the checkpoint may be delivered again after a
+// crash: at least once. The node restarts a subscription that crashed
+// from the checkpoint it had reached in memory (`progress`).
 //
 // Memory stays bounded: the window holds at most `max_buffered` events. A
 // live subscription that fills it (a slow subscriber) leaves the
@@ -46,6 +49,7 @@
 #include "actors/delivery_window.hpp"
 #include "messages/actors.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -95,17 +99,23 @@ struct subscription_state {
   /// The pool or the dispatcher died: ask the node for the new ones.
   bool stale_handles = false;
   subscription_status counters;
+  std::shared_ptr<std::atomic<int64_t>> progress;
+  /// Stopping: quits once the final checkpoint write has answered.
+  bool finishing = false;
+  caf::error exit_reason;
   uint64_t timer_generation = 0;
   std::optional<clock::time_point> timer_at;
 };
 
 /// Starts delivering. `start_after` is the position to deliver after (the
 /// caller resolved `start_from::now` with the dispatcher's head).
+/// `progress` is where its supervisor restarts it should it crash: the
+/// subscription keeps its checkpoint there (every event up to it settled).
 subscription_actor::behavior_type
 subscription(subscription_actor::stateful_pointer<subscription_state> self,
              subscription_spec spec, int64_t start_after, caf::actor node,
-             pool_actor pool,
-             dispatcher_actor dispatcher,
-             std::shared_ptr<registry::catalog_source> catalog);
+             pool_actor pool, dispatcher_actor dispatcher,
+             std::shared_ptr<registry::catalog_source> catalog,
+             std::shared_ptr<std::atomic<int64_t>> progress);
 
 } // namespace es

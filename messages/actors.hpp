@@ -205,6 +205,11 @@ struct subscription_spec {
   /// flight go to the new one first.
   subscriber_actor subscriber;
   std::function<subscriber_actor()> respawn;
+  /// A subscription that crashes (ends other than by its subscriber's end
+  /// or a stop) is restarted by the node, from the checkpoint it had
+  /// reached, as a new actor; false when whoever started it restarts it
+  /// (an exclusive subscription's owner does).
+  bool restart_on_crash = true;
   /// Runs once per cluster: of all processes that start it (under the same
   /// `name`), one at a time owns it and delivers; the others wait on
   /// standby and take over within about a second when the owner dies or

@@ -278,6 +278,50 @@ BOOST_AUTO_TEST_CASE(a_batch_is_acknowledged_up_to_the_position_handled) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(a_killed_subscription_restarts_from_its_checkpoint) {
+  append(1, 10);
+  auto out = std::make_shared<collector>();
+  auto sub = es->subscribe(spec(out));
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  BOOST_REQUIRE(eventually([&] { return status(*sub).acknowledged == 10u; }));
+  auto first = stored_positions();
+  // A crash: the node starts it again after the checkpoint it had reached.
+  caf::anon_send_exit(*sub, caf::exit_reason::kill);
+  append(2, 10);
+  auto all = stored_positions();
+  BOOST_REQUIRE(eventually([&] { return out->distinct().size() == 20u; }));
+  BOOST_TEST(out->distinct() == std::set<int64_t>(all.begin(), all.end()),
+             boost::test_tools::per_element());
+  // What it had acknowledged before the crash did not come again.
+  auto seen = out->seen();
+  for (auto pos : first)
+    BOOST_TEST(std::count(seen.begin(), seen.end(), pos) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(stopping_the_store_writes_the_last_checkpoint) {
+  append(1, 10);
+  auto name = "final-" + category;
+  auto out = std::make_shared<collector>();
+  auto s = spec(out);
+  s.name = name;
+  s.persistent = true;
+  // Never due on its own during the test.
+  s.delivery.checkpoint_every = 1000;
+  s.delivery.checkpoint_interval = 1h;
+  auto sub = es->subscribe(s);
+  BOOST_REQUIRE_MESSAGE(sub, error_of(sub));
+  BOOST_REQUIRE(eventually([&] { return status(*sub).acknowledged == 10u; }));
+  auto stored = [&] {
+    auto rec = open_store().open_subscription(name);
+    BOOST_REQUIRE_MESSAGE(rec, error_of(rec));
+    return rec->position;
+  };
+  auto last = stored_positions().back();
+  BOOST_TEST(stored() < last);
+  es->stop();
+  BOOST_TEST(stored() == last);
+}
+
 BOOST_AUTO_TEST_CASE(a_dead_subscriber_is_replaced_and_gets_its_events) {
   append(1, 60);
   auto out = std::make_shared<collector>();
