@@ -525,6 +525,11 @@ pool_actor::behavior_type connection_supervisor(
         return enqueue_read<subscription_record>(
             self, std::make_tuple(checkpoint_atom_v, std::move(op)));
       },
+      [=](checkpoint_atom, std::string& name,
+          int64_t after) -> caf::result<std::vector<parked_event>> {
+        return enqueue_read<std::vector<parked_event>>(
+            self, std::make_tuple(checkpoint_atom_v, std::move(name), after));
+      },
       [=](project_atom, projection_op& op) -> caf::result<projection_reply> {
         return enqueue_read<projection_reply>(
             self, std::make_tuple(project_atom_v, std::move(op)));

@@ -1,5 +1,7 @@
 #include "actors/connection_worker.hpp"
 
+#include "config/defaults.hpp"
+
 #include "messages/error.hpp"
 #include "storage/projection_store.hpp"
 #include "storage/sql.hpp"
@@ -215,8 +217,24 @@ connection_worker_actor::behavior_type connection_worker(
                                             op.reason))
               return err;
             return out;
+          case kind::unpark: {
+            auto was = store.unpark_event(op.name, op.position);
+            if (!was)
+              return std::move(was.error());
+            out.parked = *was ? 1 : 0;
+            return out;
+          }
           }
           return make_error(ec::invalid_argument, "unknown subscription op");
+        });
+        if (!res)
+          return std::move(res.error());
+        return std::move(*res);
+      },
+      [=](checkpoint_atom, std::string& name,
+          int64_t after) -> caf::result<std::vector<parked_event>> {
+        auto res = with_store(self, [&](storage::event_store& store) {
+          return store.list_parked(name, after, defaults::subscription_page_size);
         });
         if (!res)
           return std::move(res.error());

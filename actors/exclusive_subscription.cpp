@@ -211,6 +211,14 @@ exclusive_subscription_actor::behavior_type exclusive_subscription(
         out.standby = true;
         return out;
       },
+      [=](replay_atom) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        if (st.inner)
+          return self->delegate(st.inner, replay_atom_v);
+        return make_error(ec::unavailable,
+                          "subscription " + st.spec.name
+                              + " is on standby: another process owns it");
+      },
       [=](timer_atom, uint64_t generation) {
         if (generation == self->state.timer_generation)
           contend(self);

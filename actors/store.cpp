@@ -124,6 +124,20 @@ store::status_of(const subscription_actor& sub) {
   return out;
 }
 
+caf::expected<uint64_t>
+store::replay_parked(const subscription_actor& sub) {
+  if (!sub)
+    return make_error(ec::invalid_argument, "no subscription");
+  caf::expected<uint64_t> out{caf::error{}};
+  caf::scoped_actor self{*sys_};
+  // Each event may take up to its ack timeout: no overall bound here but
+  // the subscription's own.
+  self->request(sub, caf::infinite, replay_atom_v)
+      .receive([&](uint64_t n) { out = n; },
+               [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
 registry::catalog_ptr store::catalog() const {
   return catalog_ ? catalog_->current() : nullptr;
 }

@@ -105,6 +105,10 @@ public:
   /// What `sub` reports.
   caf::expected<subscription_status> status_of(const subscription_actor& sub);
 
+  /// Delivers the parked events of `sub` again (actors/subscription.hpp);
+  /// returns how many were handled and left the parked list.
+  caf::expected<uint64_t> replay_parked(const subscription_actor& sub);
+
   /// The current catalog snapshot (no message round trip).
   registry::catalog_ptr catalog() const;
 

@@ -537,6 +537,134 @@ void refresh_handles(self_ptr self) {
   });
 }
 
+
+// -- Replay of parked events ---------------------------------------------------
+
+/// The event at `position` is handled: it leaves the parked list.
+void unpark(self_ptr self, int64_t position) {
+  auto& st = self->state;
+  auto& list = st.counters.parked_events;
+  list.erase(std::remove_if(list.begin(), list.end(),
+                            [&](const parked& p) {
+                              return p.position == position;
+                            }),
+             list.end());
+  if (!st.spec.persistent)
+    return;
+  subscription_op op;
+  op.what = subscription_op::kind::unpark;
+  op.name = st.spec.name;
+  op.position = position;
+  self->request(st.pool, caf::infinite, checkpoint_atom_v, std::move(op))
+      .then([](subscription_record&) {},
+            [=](caf::error& err) {
+              spdlog::error("subscription {}: unparking the event at {} "
+                            "failed: {}",
+                            self->state.spec.name, position, describe(err));
+            });
+}
+
+void replay_next(self_ptr self);
+
+/// Delivers one parked event again; it is unparked if handled now.
+void replay_one(self_ptr self, recorded_event ev) {
+  auto& st = self->state;
+  auto position = ev.global_position;
+  auto stays = [=](const std::string& why) {
+    spdlog::warn("subscription {}: the parked event at {} stays parked: {}",
+                 self->state.spec.name, position, why);
+    replay_next(self);
+  };
+  if (auto up = st.catalog->current()->upcast(ev); !up) {
+    stays("cannot upcast: " + describe(up.error()));
+    return;
+  }
+  auto it = std::find_if(st.subscribers.begin(), st.subscribers.end(),
+                         [](const subscriber_actor& s) { return bool{s}; });
+  if (it == st.subscribers.end()) {
+    stays("no subscriber");
+    return;
+  }
+  event_batch one;
+  one.events.push_back(std::make_shared<const recorded_event>(std::move(ev)));
+  self->request(*it, st.spec.delivery.ack_timeout, deliver_atom_v,
+                std::move(one))
+      .then(
+          [=](batch_ack& ack) {
+            if (ack.handled < position) {
+              stays(ack.reason.empty() ? "declined again" : ack.reason);
+              return;
+            }
+            ++self->state.replay->handled;
+            unpark(self, position);
+            replay_next(self);
+          },
+          [=](caf::error& err) { stays(describe(err)); });
+}
+
+/// Replays the next parked event, or answers once none is left.
+void replay_next(self_ptr self) {
+  auto& st = self->state;
+  auto& job = *st.replay;
+  if (job.todo.empty()) {
+    job.promise.deliver(job.handled);
+    st.replay.reset();
+    return;
+  }
+  auto [position, ev] = std::move(job.todo.front());
+  job.todo.pop_front();
+  if (ev) {
+    replay_one(self, std::move(*ev));
+    return;
+  }
+  read_request req;
+  req.what = read_request::target::all;
+  req.from = position;
+  req.upto = position;
+  req.count = 1;
+  self->request(st.pool, caf::infinite, read_atom_v, std::move(req))
+      .then(
+          [=](event_page& page) {
+            if (page.events.empty()) {
+              unpark(self, position); // not in the log: nothing to handle
+              replay_next(self);
+              return;
+            }
+            replay_one(self, std::move(page.events.front()));
+          },
+          [=](caf::error& err) {
+            spdlog::warn("subscription {}: reading the parked event at {} "
+                         "failed: {}",
+                         self->state.spec.name, position, describe(err));
+            replay_next(self);
+          });
+}
+
+/// Collects the parked events of a persistent subscription, page by page,
+/// then replays them.
+void list_parked(self_ptr self, int64_t after) {
+  auto& st = self->state;
+  self->request(st.pool, caf::infinite, checkpoint_atom_v, st.spec.name, after)
+      .then(
+          [=](std::vector<parked_event>& page) {
+            auto& job = *self->state.replay;
+            if (page.empty()) {
+              replay_next(self);
+              return;
+            }
+            auto last = page.back().event.global_position;
+            for (auto& p : page)
+              job.todo.emplace_back(p.event.global_position,
+                                    std::move(p.event));
+            list_parked(self, last);
+          },
+          [=](caf::error& err) {
+            auto& cur = self->state;
+            cur.replay->promise.deliver(err);
+            cur.replay.reset();
+          });
+}
+
 } // namespace
 
 subscription_actor::behavior_type
@@ -607,6 +735,25 @@ subscription(subscription_actor::stateful_pointer<subscription_state> self,
         out.in_flight = st.window->in_flight();
         out.queued = st.window->queued();
         return out;
+      },
+      [=](replay_atom) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        if (st.replay)
+          return make_error(ec::invalid_argument,
+                            "subscription " + st.spec.name
+                                + ": a replay of its parked events runs "
+                                  "already");
+        st.replay.emplace();
+        auto rp = self->make_response_promise<uint64_t>();
+        st.replay->promise = rp;
+        if (st.spec.persistent) {
+          list_parked(self, 0);
+        } else {
+          for (auto& p : st.counters.parked_events)
+            st.replay->todo.emplace_back(p.position, std::nullopt);
+          replay_next(self);
+        }
+        return rp;
       },
       [=](timer_atom, uint64_t generation) {
         auto& st = self->state;

@@ -24,6 +24,11 @@
 // upcast once to their type's latest version before they go out (by the
 // dispatcher for live batches, here for catch-up pages).
 //
+// Parked events can be replayed (`replay_atom`): each is delivered again,
+// one at a time, outside the window, to the first live subscriber; those
+// handled now leave the parked list (and es_parked_events), the others
+// stay.
+//
 // Persistent subscriptions write their checkpoint to es_subscriptions in
 // batches (`checkpoint_every` settled events or `checkpoint_interval`,
 // whichever first; one write in flight at a time) and once more when they
@@ -98,6 +103,14 @@ struct subscription_state {
   bool saving = false;
   /// The pool or the dispatcher died: ask the node for the new ones.
   bool stale_handles = false;
+  /// A replay of parked events in progress: what is left (with the event
+  /// when it is known already), how many were handled, who waits.
+  struct replay_job {
+    std::deque<std::pair<int64_t, std::optional<recorded_event>>> todo;
+    uint64_t handled = 0;
+    caf::typed_response_promise<uint64_t> promise;
+  };
+  std::optional<replay_job> replay;
   subscription_status counters;
   std::shared_ptr<std::atomic<int64_t>> progress;
   /// Stopping: quits once the final checkpoint write has answered.

@@ -107,9 +107,10 @@ struct read_request {
 
 /// A persistent subscription's state in PostgreSQL (es_subscriptions,
 /// es_parked_events; storage/event_store.hpp): open (create or load), save
-/// a checkpoint (never backwards), reset it, or park an event.
+/// a checkpoint (never backwards), reset it, park an event, or unpark one
+/// (the record's `parked` is then 1 if it was parked, else 0).
 struct subscription_op {
-  enum class kind : uint8_t { open, save, reset, park };
+  enum class kind : uint8_t { open, save, reset, park, unpark };
   kind what = kind::open;
   std::string name;
   int64_t position = 0;
@@ -379,6 +380,9 @@ using connection_worker_actor = caf::typed_actor<
     // A persistent subscription's state (the record after the operation).
     caf::replies_to<checkpoint_atom, subscription_op>::with<
         subscription_record>,
+    // A persistent subscription's parked events after a position (a page).
+    caf::replies_to<checkpoint_atom, std::string, int64_t>::with<
+        std::vector<parked_event>>,
     // A projection's storage operation (storage/projection_store.hpp).
     caf::replies_to<project_atom, projection_op>::with<projection_reply>,
     // Connects (or reconnects) if not connected; replies with the backend pid.
@@ -392,6 +396,9 @@ using connection_worker_actor = caf::typed_actor<
 using subscription_actor = caf::typed_actor<
     caf::reacts_to<live_atom, live_batch>,
     caf::replies_to<status_atom>::with<subscription_status>,
+    // Delivers its parked events again, one at a time; replies with how
+    // many were handled (unparked). The others stay parked.
+    caf::replies_to<replay_atom>::with<uint64_t>,
     // Internal: its own timer (retries, ack deadlines).
     caf::reacts_to<timer_atom, uint64_t>>;
 
@@ -453,6 +460,9 @@ using pool_actor = caf::typed_actor<
     // A persistent subscription's state (runs like a read).
     caf::replies_to<checkpoint_atom, subscription_op>::with<
         subscription_record>,
+    // A persistent subscription's parked events after a position (a page).
+    caf::replies_to<checkpoint_atom, std::string, int64_t>::with<
+        std::vector<parked_event>>,
     // A projection's storage operation (runs like a read).
     caf::replies_to<project_atom, projection_op>::with<projection_reply>,
     // Returns the pool's state.
@@ -570,6 +580,7 @@ CAF_ADD_TYPE_ID(es_messages, (es::recorded_event))
 CAF_ADD_TYPE_ID(es_messages, (es::live_batch))
 CAF_ADD_TYPE_ID(es_messages, (es::event_batch))
 CAF_ADD_TYPE_ID(es_messages, (es::batch_ack))
+CAF_ADD_TYPE_ID(es_messages, (std::vector<es::parked_event>))
 CAF_ADD_TYPE_ID(es_messages, (es::subscription_op))
 CAF_ADD_TYPE_ID(es_messages, (es::subscription_record))
 CAF_ADD_TYPE_ID(es_messages, (es::join_reply))

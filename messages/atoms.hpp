@@ -57,5 +57,7 @@ CAF_ADD_ATOM(es, es, project_atom, "project")
 CAF_ADD_ATOM(es, es, query_atom, "query")
 /// Starts a projection's rebuild, or feeds it an event of the rebuild.
 CAF_ADD_ATOM(es, es, rebuild_atom, "rebuild")
+/// Delivers a subscription's parked events again.
+CAF_ADD_ATOM(es, es, replay_atom, "replay")
 
 CAF_END_TYPE_ID_BLOCK(es)

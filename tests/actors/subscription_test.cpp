@@ -232,6 +232,15 @@ BOOST_AUTO_TEST_CASE(a_declined_event_is_retried_then_parked_and_others_flow) {
   BOOST_TEST(std::count(seen.begin(), seen.end(), bad.global_position) == 3);
   BOOST_TEST(out->distinct().size() == 10u);
   BOOST_TEST(st.checkpoint >= stored_positions().back());
+  // Replay: the subscriber takes it now (the test thread changes `decline`
+  // while nothing is in flight), and it leaves the parked list.
+  decline->clear();
+  auto replayed = es->replay_parked(*sub);
+  BOOST_REQUIRE_MESSAGE(replayed, error_of(replayed));
+  BOOST_TEST(*replayed == 1u);
+  BOOST_TEST(status(*sub).parked_events.empty());
+  seen = out->seen();
+  BOOST_TEST(std::count(seen.begin(), seen.end(), bad.global_position) == 4);
 }
 
 BOOST_AUTO_TEST_CASE(a_batch_is_acknowledged_up_to_the_position_handled) {
@@ -474,6 +483,33 @@ BOOST_AUTO_TEST_CASE(a_persistent_subscription_stores_what_it_parks) {
              == poison->events[0].global_position);
   BOOST_TEST((*parked)[0].attempts == 2);
   BOOST_TEST((*parked)[0].reason.find("declined") != std::string::npos);
+  BOOST_REQUIRE(eventually([&] { return status(*sub).acknowledged == 4u; }));
+  // Replayed while the subscriber still declines it: it stays parked.
+  auto none = es->replay_parked(*sub);
+  BOOST_REQUIRE_MESSAGE(none, error_of(none));
+  BOOST_TEST(*none == 0u);
+  BOOST_TEST(open_store().list_parked(s.name, 0, 10)->size() == 1u);
+  // After a restart of the store (the parked list comes from the database),
+  // with the subscriber fixed, a replay hands it over and unparks it.
+  es->stop();
+  es.reset();
+  auto again = start(sys, test_options(), cat);
+  BOOST_REQUIRE_MESSAGE(again, error_of(again));
+  es.emplace(std::move(*again));
+  auto fixed = std::make_shared<collector>();
+  auto s2 = spec(fixed);
+  s2.name = s.name;
+  s2.persistent = true;
+  auto sub2 = es->subscribe(s2);
+  BOOST_REQUIRE_MESSAGE(sub2, error_of(sub2));
+  auto replayed = es->replay_parked(*sub2);
+  BOOST_REQUIRE_MESSAGE(replayed, error_of(replayed));
+  BOOST_TEST(*replayed == 1u);
+  BOOST_TEST(open_store().list_parked(s.name, 0, 10)->empty());
+  auto seen = fixed->seen();
+  BOOST_TEST(std::count(seen.begin(), seen.end(),
+                        poison->events[0].global_position)
+             == 1);
 }
 
 BOOST_AUTO_TEST_CASE(partitioned_subscribers_share_the_work_in_order) {
