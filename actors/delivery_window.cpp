@@ -41,8 +41,9 @@ bool delivery_window::offer(int64_t position, std::string partition,
   if (position <= head_ || full())
     return false;
   head_ = position;
-  queued_.emplace(position, entry{std::move(partition), 0, 0, time_point{},
-                                  std::move(event)});
+  entries_.emplace_hint(entries_.end(), position,
+                        entry{std::move(partition), 0, 0, false, time_point{},
+                              std::move(event)});
   return true;
 }
 
@@ -62,96 +63,110 @@ std::vector<delivery> delivery_window::next_batch(time_point now, size_t max,
                                                   const accept_fn& accepts,
                                                   uint32_t owner) {
   std::vector<delivery> out;
+  if (in_flight_ == entries_.size())
+    return out; // nothing queued
   // Partitions whose later events wait: one with an event in flight before
   // this call (busy_partitions_), or with an earlier queued event that
   // cannot go now. `mine`: partitions taken into this batch, whose later
   // events may follow them into it.
   std::unordered_set<std::string_view> blocked;
   std::unordered_set<std::string_view> mine;
-  for (auto it = queued_.begin(); it != queued_.end() && out.size() < max;) {
+  for (auto it = entries_.begin(); it != entries_.end() && out.size() < max;
+       ++it) {
     auto& e = it->second;
+    if (e.in_flight)
+      continue;
     bool partitioned = !e.partition.empty();
-    std::string_view part = e.partition;
+    std::string_view part = e.partition; // stable: the node stays put
     if (partitioned
         && (blocked.count(part) != 0
             || (mine.count(part) == 0
-                && busy_partitions_.find(part) != busy_partitions_.end()))) {
-      ++it;
+                && busy_partitions_.find(part) != busy_partitions_.end())))
       continue;
-    }
     bool due = e.at <= now;
     if (!due || (accepts && !accepts(part))) {
       if (partitioned)
         blocked.insert(part);
       else if (due)
         break; // refused: so is every later event without a partition
-      ++it;
       continue;
     }
-    auto node = queued_.extract(it++);
-    if (node.mapped().at != time_point{})
-      retries_.erase({node.mapped().at, node.key()});
-    node.mapped().attempts += 1;
-    node.mapped().owner = owner;
-    node.mapped().at = now + opts_.ack_timeout;
-    deadlines_.emplace(node.mapped().at, node.key());
-    out.push_back(delivery{node.key(), node.mapped().partition,
-                           node.mapped().attempts, node.mapped().event});
-    auto placed = in_flight_.insert(std::move(node)).position;
+    if (e.at != time_point{})
+      retries_.erase({e.at, it->first});
+    e.attempts += 1;
+    e.owner = owner;
+    e.in_flight = true;
+    e.at = now + opts_.ack_timeout;
+    ++in_flight_;
+    deadlines_.emplace(e.at, it->first);
+    out.push_back(delivery{it->first, e.partition, e.attempts, e.event});
     if (partitioned) {
-      // The view must outlive the moved node: it points into in_flight_.
-      std::string_view stable = placed->second.partition;
-      ++busy_partitions_[placed->second.partition];
-      mine.insert(stable);
+      ++busy_partitions_[e.partition];
+      mine.insert(part);
     }
   }
   return out;
 }
 
-void delivery_window::landed(int64_t position, const entry& e) {
-  deadlines_.erase({e.at, position});
+delivery_window::entry_map::iterator
+delivery_window::find_in_flight(int64_t position) {
+  auto it = entries_.find(position);
+  return it != entries_.end() && it->second.in_flight ? it : entries_.end();
+}
+
+delivery_window::entry_map::const_iterator
+delivery_window::find_in_flight(int64_t position) const {
+  auto it = entries_.find(position);
+  return it != entries_.end() && it->second.in_flight ? it : entries_.end();
+}
+
+void delivery_window::landed(entry_map::iterator it) {
+  auto& e = it->second;
+  deadlines_.erase({e.at, it->first});
+  e.in_flight = false;
+  --in_flight_;
   if (e.partition.empty())
     return;
-  auto it = busy_partitions_.find(e.partition);
-  if (it != busy_partitions_.end() && --it->second == 0)
-    busy_partitions_.erase(it);
+  auto busy = busy_partitions_.find(e.partition);
+  if (busy != busy_partitions_.end() && --busy->second == 0)
+    busy_partitions_.erase(busy);
 }
 
 bool delivery_window::ack(int64_t position) {
-  auto it = in_flight_.find(position);
-  if (it == in_flight_.end())
+  auto it = find_in_flight(position);
+  if (it == entries_.end())
     return false;
-  landed(position, it->second);
-  in_flight_.erase(it);
+  landed(it);
+  entries_.erase(it);
   ++settled_since_save_;
   return true;
 }
 
-std::optional<parked> delivery_window::fail(int64_t position, entry e,
+std::optional<parked> delivery_window::fail(entry_map::iterator it,
                                             time_point now,
                                             std::string reason) {
+  auto& e = it->second;
   if (e.attempts >= opts_.max_attempts) {
     ++settled_since_save_;
-    return parked{position, e.attempts, std::move(reason)};
+    parked out{it->first, e.attempts, std::move(reason)};
+    entries_.erase(it);
+    return out;
   }
   auto delay = opts_.retry_delay;
   for (uint32_t k = 1; k < e.attempts && delay < opts_.retry_delay_max; ++k)
     delay *= 2;
   e.at = now + std::min(delay, opts_.retry_delay_max);
-  retries_.emplace(e.at, position);
-  queued_.emplace(position, std::move(e));
+  retries_.emplace(e.at, it->first);
   return std::nullopt;
 }
 
 std::optional<parked> delivery_window::nack(int64_t position, time_point now,
                                             std::string reason) {
-  auto it = in_flight_.find(position);
-  if (it == in_flight_.end())
+  auto it = find_in_flight(position);
+  if (it == entries_.end())
     return std::nullopt;
-  landed(position, it->second);
-  auto e = std::move(it->second);
-  in_flight_.erase(it);
-  return fail(position, std::move(e), now, std::move(reason));
+  landed(it);
+  return fail(it, now, std::move(reason));
 }
 
 std::vector<parked>
@@ -160,19 +175,18 @@ delivery_window::expire(time_point now,
   std::vector<parked> out;
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     auto position = deadlines_.begin()->second;
-    auto it = in_flight_.find(position);
+    auto it = entries_.find(position);
     if (expired != nullptr)
       expired->emplace_back(position, it->second.owner);
-    landed(position, it->second);
-    auto e = std::move(it->second);
-    in_flight_.erase(it);
+    auto attempts = it->second.attempts;
+    landed(it);
     auto why = "not acknowledged within "
                + std::to_string(std::chrono::duration_cast<
                                     std::chrono::milliseconds>(
                                     opts_.ack_timeout)
                                     .count())
-               + " ms (attempt " + std::to_string(e.attempts) + ")";
-    if (auto p = fail(position, std::move(e), now, std::move(why)))
+               + " ms (attempt " + std::to_string(attempts) + ")";
+    if (auto p = fail(it, now, std::move(why)))
       out.push_back(std::move(*p));
   }
   return out;
@@ -180,44 +194,39 @@ delivery_window::expire(time_point now,
 
 void delivery_window::release(const std::vector<int64_t>& positions) {
   for (auto position : positions) {
-    auto node = in_flight_.extract(position);
-    if (node.empty())
+    auto it = find_in_flight(position);
+    if (it == entries_.end())
       continue;
-    landed(position, node.mapped());
-    node.mapped().attempts -= 1; // the attempt did not happen
-    node.mapped().at = time_point{};
-    queued_.insert(std::move(node));
+    landed(it);
+    it->second.attempts -= 1; // the attempt did not happen
+    it->second.at = time_point{};
   }
 }
 
 std::optional<uint32_t> delivery_window::owner_of(int64_t position) const {
-  auto it = in_flight_.find(position);
-  if (it == in_flight_.end())
+  auto it = find_in_flight(position);
+  if (it == entries_.end())
     return std::nullopt;
   return it->second.owner;
 }
 
 std::vector<int64_t> delivery_window::in_flight_at(uint32_t owner) const {
   std::vector<int64_t> out;
-  for (auto& [position, e] : in_flight_)
-    if (e.owner == owner)
+  for (auto& [position, e] : entries_)
+    if (e.in_flight && e.owner == owner)
       out.push_back(position);
   return out;
 }
 
 std::optional<uint32_t> delivery_window::attempt_of(int64_t position) const {
-  auto it = in_flight_.find(position);
-  if (it == in_flight_.end())
+  auto it = find_in_flight(position);
+  if (it == entries_.end())
     return std::nullopt;
   return it->second.attempts;
 }
 
 int64_t delivery_window::checkpoint() const noexcept {
-  auto lowest = head_ + 1;
-  if (!queued_.empty())
-    lowest = std::min(lowest, queued_.begin()->first);
-  if (!in_flight_.empty())
-    lowest = std::min(lowest, in_flight_.begin()->first);
+  auto lowest = entries_.empty() ? head_ + 1 : entries_.begin()->first;
   return std::max(saved_, lowest - 1);
 }
 

@@ -183,9 +183,9 @@ public:
   std::optional<time_point> next_wakeup() const;
 
   bool full() const noexcept { return size() >= opts_.max_buffered; }
-  size_t size() const noexcept { return queued_.size() + in_flight_.size(); }
-  size_t queued() const noexcept { return queued_.size(); }
-  size_t in_flight() const noexcept { return in_flight_.size(); }
+  size_t size() const noexcept { return entries_.size(); }
+  size_t queued() const noexcept { return entries_.size() - in_flight_; }
+  size_t in_flight() const noexcept { return in_flight_; }
   /// The highest position offered or scanned.
   int64_t head() const noexcept { return head_; }
   const delivery_options& options() const noexcept { return opts_; }
@@ -197,27 +197,34 @@ private:
     uint32_t attempts = 0;
     /// In flight: at which owner.
     uint32_t owner = 0;
+    bool in_flight = false;
     /// Not before (retries), or the ack deadline (in flight).
     time_point at;
     event_ptr event;
   };
+  using entry_map = std::pmr::map<int64_t, entry>;
 
-  /// Bookkeeping of `busy_partitions_` when an event leaves flight.
-  void landed(int64_t position, const entry& e);
+  /// The entry at `position` if it is in flight, else end.
+  entry_map::iterator find_in_flight(int64_t position);
+  entry_map::const_iterator find_in_flight(int64_t position) const;
 
-  /// Back to the queue after a failed attempt, or parked.
-  std::optional<parked> fail(int64_t position, entry e, time_point now,
+  /// Takes `it` out of flight (bookkeeping of the deadline and of
+  /// `busy_partitions_`).
+  void landed(entry_map::iterator it);
+
+  /// Back to the queue after a failed attempt, or parked (then erased).
+  std::optional<parked> fail(entry_map::iterator it, time_point now,
                              std::string reason);
 
   delivery_options opts_;
-  /// Recycles the nodes of the maps below: every event passes through
-  /// several of them, and a node pool spares the allocator (and its lock)
-  /// a call per step. Declared first: destroyed after them.
+  /// Recycles the nodes of the containers below: every event passes
+  /// through them, and a node pool spares the allocator (and its lock) a
+  /// call per step. Declared first: destroyed after them.
   std::pmr::unsynchronized_pool_resource nodes_;
-  /// Waiting to go out, by position.
-  std::pmr::map<int64_t, entry> queued_{&nodes_};
-  /// Handed out, by position.
-  std::pmr::map<int64_t, entry> in_flight_{&nodes_};
+  /// Every event offered and not settled, queued or in flight, by
+  /// position: an event stays in its node from offer to settlement.
+  entry_map entries_{&nodes_};
+  size_t in_flight_ = 0;
   /// (ack deadline, position) of every event in flight, and (not before,
   /// position) of every queued retry: `expire` and `next_wakeup` look at
   /// the earliest only.

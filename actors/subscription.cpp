@@ -76,7 +76,7 @@ void take_batch(self_ptr self, const live_batch& batch) {
 
 void join(self_ptr self) {
   auto& cur = self->state;
-  if (cur.joining || cur.live)
+  if (cur.joining || cur.live || cur.finishing)
     return;
   cur.joining = true;
   self->request(cur.dispatcher, caf::infinite, join_atom_v,
@@ -85,6 +85,12 @@ void join(self_ptr self) {
           [=](join_reply& reply) {
             auto& st = self->state;
             st.joining = false;
+            if (st.finishing) {
+              if (reply.joined)
+                self->send(st.dispatcher, leave_atom_v,
+                           caf::actor_cast<subscription_actor>(self));
+              return;
+            }
             if (!reply.joined) {
               catch_up(self);
               return;
@@ -246,7 +252,7 @@ void start_reads(self_ptr self) {
 /// is live (or joining), or the window has no room.
 void catch_up(self_ptr self) {
   auto& cur = self->state;
-  if (!cur.reads.empty() || cur.live || cur.joining)
+  if (!cur.reads.empty() || cur.live || cur.joining || cur.finishing)
     return;
   start_reads(self);
 }
@@ -438,6 +444,8 @@ bool send_batch(self_ptr self, size_t slot, clock::time_point now) {
 /// timer.
 void pump(self_ptr self) {
   auto& st = self->state;
+  if (st.finishing)
+    return;
   auto now = clock::now();
   // Expired attempts leave their subscribers (their answers are stale).
   std::vector<std::pair<int64_t, uint32_t>> expired;
@@ -473,7 +481,16 @@ void pump(self_ptr self) {
 /// subscriptions whose checkpoint moved since the last write), or at once.
 void finish(self_ptr self) {
   auto& st = self->state;
-  st.finishing = true;
+  if (!st.finishing) {
+    // Nothing goes out any more (an owner that lost its lock must stop at
+    // once): only answers in flight still settle.
+    st.finishing = true;
+    if (st.live) {
+      st.live = false;
+      self->send(st.dispatcher, leave_atom_v,
+                 caf::actor_cast<subscription_actor>(self));
+    }
+  }
   auto& w = *st.window;
   if (!st.spec.persistent || w.checkpoint() <= w.saved_checkpoint()) {
     self->quit(st.exit_reason);
