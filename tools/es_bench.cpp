@@ -828,6 +828,7 @@ caf::expected<catchup_result> run_catchup(const options& opts,
   spec.start = es::start_from::origin;
   spec.page_size = 1000;
   spec.buffer_size = 1000;
+  spec.batch_size = 250; // a projection takes large batches
   spec.subscriber = subscriber;
   auto t0 = clock_type::now();
   auto sub = store.subscribe(spec);
