@@ -71,6 +71,7 @@ std::vector<delivery> delivery_window::next_batch(time_point now, size_t max,
   // events may follow them into it.
   std::unordered_set<std::string_view> blocked;
   std::unordered_set<std::string_view> mine;
+  auto deadline = now + opts_.ack_timeout;
   for (auto it = entries_.begin(); it != entries_.end() && out.size() < max;
        ++it) {
     auto& e = it->second;
@@ -96,16 +97,41 @@ std::vector<delivery> delivery_window::next_batch(time_point now, size_t max,
     e.attempts += 1;
     e.owner = owner;
     e.in_flight = true;
-    e.at = now + opts_.ack_timeout;
+    e.at = deadline;
     ++in_flight_;
-    deadlines_.emplace(e.at, it->first);
     out.push_back(delivery{it->first, e.partition, e.attempts, e.event});
     if (partitioned) {
       ++busy_partitions_[e.partition];
       mine.insert(part);
     }
   }
+  if (!out.empty()) {
+    batch b{deadline, {}};
+    b.positions.reserve(out.size());
+    for (auto& d : out)
+      b.positions.push_back(d.position);
+    batches_.push_back(std::move(b));
+  }
   return out;
+}
+
+bool delivery_window::in_flight_for(int64_t position,
+                                    time_point deadline) const {
+  auto it = find_in_flight(position);
+  return it != entries_.end() && it->second.at == deadline;
+}
+
+void delivery_window::drop_settled_batches() {
+  while (!batches_.empty()) {
+    auto& front = batches_.front();
+    auto live = std::any_of(front.positions.begin(), front.positions.end(),
+                            [&](int64_t p) {
+                              return in_flight_for(p, front.deadline);
+                            });
+    if (live)
+      return;
+    batches_.pop_front();
+  }
 }
 
 delivery_window::entry_map::iterator
@@ -122,7 +148,6 @@ delivery_window::find_in_flight(int64_t position) const {
 
 void delivery_window::landed(entry_map::iterator it) {
   auto& e = it->second;
-  deadlines_.erase({e.at, it->first});
   e.in_flight = false;
   --in_flight_;
   if (e.partition.empty())
@@ -173,21 +198,28 @@ std::vector<parked>
 delivery_window::expire(time_point now,
                         std::vector<std::pair<int64_t, uint32_t>>* expired) {
   std::vector<parked> out;
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    auto position = deadlines_.begin()->second;
-    auto it = entries_.find(position);
-    if (expired != nullptr)
-      expired->emplace_back(position, it->second.owner);
-    auto attempts = it->second.attempts;
-    landed(it);
-    auto why = "not acknowledged within "
-               + std::to_string(std::chrono::duration_cast<
-                                    std::chrono::milliseconds>(
-                                    opts_.ack_timeout)
-                                    .count())
-               + " ms (attempt " + std::to_string(attempts) + ")";
-    if (auto p = fail(it, now, std::move(why)))
-      out.push_back(std::move(*p));
+  drop_settled_batches();
+  while (!batches_.empty() && batches_.front().deadline <= now) {
+    auto due = std::move(batches_.front());
+    batches_.pop_front();
+    for (auto position : due.positions) {
+      if (!in_flight_for(position, due.deadline))
+        continue; // settled, or out again in a later batch
+      auto it = entries_.find(position);
+      if (expired != nullptr)
+        expired->emplace_back(position, it->second.owner);
+      auto attempts = it->second.attempts;
+      landed(it);
+      auto why = "not acknowledged within "
+                 + std::to_string(std::chrono::duration_cast<
+                                      std::chrono::milliseconds>(
+                                      opts_.ack_timeout)
+                                      .count())
+                 + " ms (attempt " + std::to_string(attempts) + ")";
+      if (auto p = fail(it, now, std::move(why)))
+        out.push_back(std::move(*p));
+    }
+    drop_settled_batches();
   }
   return out;
 }
@@ -251,10 +283,11 @@ delivery_window::checkpoint_deadline() const noexcept {
 }
 
 std::optional<delivery_window::time_point>
-delivery_window::next_wakeup() const {
+delivery_window::next_wakeup() {
+  drop_settled_batches();
   std::optional<time_point> out;
-  if (!deadlines_.empty())
-    out = deadlines_.begin()->first;
+  if (!batches_.empty())
+    out = batches_.front().deadline;
   if (!retries_.empty() && (!out || retries_.begin()->first < *out))
     out = retries_.begin()->first;
   return out;

@@ -30,8 +30,8 @@
 //   events or `checkpoint_interval`, whichever comes first, and only when
 //   the checkpoint moved.
 //
-// Time is an argument, never read from a clock. Owned by one actor. Not
-// thread-safe.
+// Time is an argument, never read from a clock; it never goes back from
+// one call to the next. Owned by one actor. Not thread-safe.
 #pragma once
 
 #include "config/defaults.hpp"
@@ -42,6 +42,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory_resource>
@@ -180,7 +181,7 @@ public:
 
   /// When `next` or `expire` may have something new without another call
   /// in between (the earliest retry time or ack deadline), if any.
-  std::optional<time_point> next_wakeup() const;
+  std::optional<time_point> next_wakeup();
 
   bool full() const noexcept { return size() >= opts_.max_buffered; }
   size_t size() const noexcept { return entries_.size(); }
@@ -225,11 +226,28 @@ private:
   /// position: an event stays in its node from offer to settlement.
   entry_map entries_{&nodes_};
   size_t in_flight_ = 0;
-  /// (ack deadline, position) of every event in flight, and (not before,
-  /// position) of every queued retry: `expire` and `next_wakeup` look at
-  /// the earliest only.
-  std::pmr::set<std::pair<time_point, int64_t>> deadlines_{&nodes_};
+  /// The events handed out by one `next_batch` call, which share their ack
+  /// deadline. In call order, so by deadline too (time only moves forward
+  /// and `ack_timeout` is fixed). A position in a batch is still in flight
+  /// for it while its entry is in flight with that deadline (else it was
+  /// settled, or handed out again in a later batch). `expire` looks at the
+  /// front only; settled batches leave the front as soon as they are
+  /// (`drop_settled_batches`), so the queue holds about the batches in
+  /// flight, and a settlement costs no bookkeeping of its own.
+  struct batch {
+    time_point deadline;
+    std::vector<int64_t> positions;
+  };
+  std::deque<batch> batches_;
+  /// (not before, position) of every queued retry.
   std::pmr::set<std::pair<time_point, int64_t>> retries_{&nodes_};
+
+  /// Whether the event at `position` is in flight for a batch due at
+  /// `deadline`.
+  bool in_flight_for(int64_t position, time_point deadline) const;
+
+  /// Pops the front batches that have nothing in flight any more.
+  void drop_settled_batches();
   /// Events in flight per non-empty partition.
   std::map<std::string, size_t, std::less<>> busy_partitions_;
   int64_t head_ = 0;

@@ -377,4 +377,25 @@ BOOST_AUTO_TEST_CASE(events_carry_their_payload_and_owner) {
   BOOST_TEST(expired[2].second == 9u);
 }
 
+BOOST_AUTO_TEST_CASE(an_event_sent_again_expires_at_its_new_deadline) {
+  delivery_window w{small(), 0, t0};
+  offer_all(w, {1, 2, 3});
+  BOOST_REQUIRE_EQUAL(w.next_batch(t0, 3).size(), 3u);
+  BOOST_TEST(w.ack(3)); // settled: never expires
+  BOOST_TEST(!w.nack(1, t0, "later"));
+  auto again = w.next_batch(t0 + 100ms, 3);
+  BOOST_REQUIRE_EQUAL(again.size(), 1u);
+  BOOST_TEST(again[0].position == 1);
+  // The first batch's deadline: only 2 is still in flight for it.
+  std::vector<std::pair<int64_t, uint32_t>> expired;
+  w.expire(t0 + 1s, &expired);
+  BOOST_REQUIRE_EQUAL(expired.size(), 1u);
+  BOOST_TEST(expired[0].first == 2);
+  BOOST_TEST(static_cast<bool>(w.next_wakeup() == t0 + 1s + 100ms));
+  expired.clear();
+  w.expire(t0 + 1s + 100ms, &expired);
+  BOOST_REQUIRE_EQUAL(expired.size(), 1u);
+  BOOST_TEST(expired[0].first == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
