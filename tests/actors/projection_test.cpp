@@ -32,14 +32,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-node_options test_options() {
-  node_options opts;
-  opts.dsn = test_database();
-  opts.pool_size = 2;
-  opts.request_timeout = 20s;
-  return opts;
-}
-
 /// Declines every event until its gate opens (for the rebuild's
 /// generations only, see `gated`): a rebuild the test holds still.
 class gated_model final : public read_model {

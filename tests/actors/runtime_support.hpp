@@ -1,18 +1,23 @@
 // Shared helpers of the actor runtime's suites: an actor system for tests,
-// valid game events with fresh ids, and waiting on a condition without
-// sleeping in a fixed step.
+// node options on this process's test database, valid game events with
+// fresh ids, the log as stored, and waiting on a condition without sleeping
+// in a fixed step.
 #pragma once
 
 #include "actors/store.hpp"
 #include "messages/metadata.hpp"
 #include "registry/game_catalog.hpp"
 #include "tests/game_samples.hpp"
+#include "tests/pg_fixture.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
 #include <chrono>
 #include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
 #include <thread>
 
 namespace es::test {
@@ -56,6 +61,35 @@ inline bool eventually(const std::function<bool()>& cond,
     std::this_thread::yield();
   }
   return true;
+}
+
+/// Node options on this process's test database: a pool of 2, requests
+/// that may take 20 s on a loaded machine.
+inline node_options test_options() {
+  node_options opts;
+  opts.dsn = test_database();
+  opts.pool_size = 2;
+  opts.request_timeout = std::chrono::seconds{20};
+  return opts;
+}
+
+/// The positions of the events of `category` as the database has them, in
+/// order (read with a connection of its own, not through a store).
+inline std::vector<int64_t> stored_positions(const std::string& category) {
+  auto direct = open_store();
+  std::vector<int64_t> out;
+  int64_t from = 0;
+  for (;;) {
+    auto page = direct.read_all(from, 1000, direction::forward,
+                                log_filter::category(category));
+    if (!page)
+      throw std::runtime_error("reading the log: " + describe(page.error()));
+    for (auto& ev : page->events)
+      out.push_back(ev.global_position);
+    if (page->end)
+      return out;
+    from = page->next;
+  }
 }
 
 /// The actor system config of the runtime's tests.

@@ -21,14 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-node_options test_options() {
-  node_options opts;
-  opts.dsn = test_database();
-  opts.pool_size = 2;
-  opts.request_timeout = 20s;
-  return opts;
-}
-
 struct runtime_fixture {
   test_system_config cfg;
   caf::actor_system sys{cfg};

@@ -154,20 +154,10 @@ struct session_fixture {
 
   /// The positions of our category in the database.
   std::set<int64_t> stored() {
-    auto direct = open_store();
-    std::set<int64_t> out;
-    int64_t from = 0;
-    for (;;) {
-      auto page = direct.read_all(from, 1000, direction::forward,
-                                  log_filter::category(category));
-      BOOST_REQUIRE_MESSAGE(page, error_of(page));
-      for (auto& ev : page->events)
-        out.insert(ev.global_position);
-      if (page->events.empty())
-        return out;
-      from = page->events.back().global_position + 1;
-    }
+    auto all = stored_positions(category);
+    return {all.begin(), all.end()};
   }
+
 
   subscription_spec spec_for(std::shared_ptr<collector> out) {
     subscription_spec spec;

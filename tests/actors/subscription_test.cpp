@@ -76,14 +76,6 @@ recording_subscriber(subscriber_actor::pointer self,
   };
 }
 
-node_options test_options() {
-  node_options opts;
-  opts.dsn = test_database();
-  opts.pool_size = 2;
-  opts.request_timeout = 20s;
-  return opts;
-}
-
 struct subscription_fixture {
   test_system_config cfg;
   caf::actor_system sys{cfg};
@@ -117,20 +109,9 @@ struct subscription_fixture {
 
   /// The positions of our category, as the database has them.
   std::vector<int64_t> stored_positions() {
-    auto direct = open_store();
-    std::vector<int64_t> out;
-    int64_t from = 0;
-    for (;;) {
-      auto page = direct.read_all(from, 1000, direction::forward,
-                                  log_filter::category(category));
-      BOOST_REQUIRE_MESSAGE(page, error_of(page));
-      for (auto& ev : page->events)
-        out.push_back(ev.global_position);
-      if (page->end)
-        return out;
-      from = page->next;
-    }
+    return test::stored_positions(category);
   }
+
 
   subscription_spec spec(std::shared_ptr<collector> out,
                          std::shared_ptr<std::set<std::string>> decline = {},

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unistd.h>
 
 namespace {
 
@@ -87,7 +88,7 @@ int own(caf::actor_system& sys, const std::string& dsn, const std::string& name,
     return 1;
   }
   for (;;)
-    std::this_thread::sleep_for(std::chrono::hours{1});
+    ::pause(); // holds the subscription until the test kills it
 }
 
 } // namespace
