@@ -42,12 +42,17 @@ void schedule_read(self_ptr self) {
     st.woken = true;
     return;
   }
+  if (st.read_due)
+    return; // the timer reads soon: one timer however many wakes
   auto due = st.last_read + st.config.read_interval;
   auto now = clock::now();
-  if (now >= due)
+  if (now >= due) {
     read_next(self);
-  else
-    self->delayed_send(self, due - now, wake_atom_v);
+    return;
+  }
+  // The poll timer, brought forward to when the read may run.
+  st.read_due = true;
+  self->delayed_send(self, due - now, timer_atom_v, ++st.timer_generation);
 }
 
 void on_page(self_ptr self, event_page& page) {
@@ -174,6 +179,7 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
         auto& st = self->state;
         if (generation != st.timer_generation)
           return;
+        st.read_due = false;
         if (!st.reading)
           read_next(self);
         arm_poll(self);

@@ -77,6 +77,9 @@ struct dispatcher_state {
   /// Woken during a read: read again after it.
   bool woken = false;
   clock::time_point last_read;
+  /// The timer is set to read once `read_interval` has passed (wakes that
+  /// come meanwhile wait for it).
+  bool read_due = false;
   uint64_t timer_generation = 0;
 };
 
