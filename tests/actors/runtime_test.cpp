@@ -48,22 +48,51 @@ BOOST_AUTO_TEST_SUITE(version_cache_logic)
 
 BOOST_AUTO_TEST_CASE(rejects_only_provably_stale_expectations) {
   version_cache cache;
-  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(0)));
-  cache.learn(5);
-  cache.learn(3); // a lower bound never goes down
+  auto a = uuid::v7(), b = uuid::v7(), c = uuid::v7(), d = uuid::v7();
+  auto other = uuid::v7();
+  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(0), other));
+  cache.learn(3, {a, b, c}); // versions 3, 4, 5
+  cache.learn(1, {d});       // a lower bound never goes down
   BOOST_TEST(*cache.lower_bound() == 5);
-  auto err = cache.reject_stale("s", expected_version::exact(4));
+  auto err = cache.reject_stale("s", expected_version::exact(3), other);
   BOOST_TEST(is(err, ec::wrong_expected_version));
-  BOOST_TEST(describe(err).find("expected version exact(4)")
+  BOOST_TEST(describe(err).find("expected version exact(3)")
              != std::string::npos);
   BOOST_TEST(describe(err).find("actual version 5") != std::string::npos);
   // Another process may have appended: the database decides these.
-  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(5)));
-  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(9)));
-  BOOST_TEST(!cache.reject_stale("s", expected_version::any()));
-  BOOST_TEST(!cache.reject_stale("s", expected_version::stream_exists()));
+  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(5), other));
+  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(9), other));
+  BOOST_TEST(!cache.reject_stale("s", expected_version::any(), other));
+  BOOST_TEST(!cache.reject_stale("s", expected_version::stream_exists(),
+                                 other));
   cache.forget();
-  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(1)));
+  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(1), other));
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_of_a_committed_append_is_not_rejected) {
+  version_cache cache;
+  auto a = uuid::v7(), b = uuid::v7(), c = uuid::v7();
+  cache.learn(1, {a, b});
+  cache.learn(3, {c});
+  // The same first event at the same place: maybe a retry, the database
+  // answers it as a replay.
+  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(0), a));
+  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(2), c));
+  BOOST_TEST(is(cache.reject_stale("s", expected_version::exact(0), c),
+                ec::wrong_expected_version));
+}
+
+BOOST_AUTO_TEST_CASE(only_the_last_events_are_remembered) {
+  version_cache cache;
+  std::vector<uuid> ids;
+  for (size_t i = 0; i < version_cache::remembered + 10; ++i)
+    ids.push_back(uuid::v7());
+  cache.learn(1, ids);
+  // Versions forgotten: not provable, the database decides.
+  BOOST_TEST(!cache.reject_stale("s", expected_version::exact(0), uuid::v7()));
+  BOOST_TEST(is(cache.reject_stale("s", expected_version::exact(20),
+                                   uuid::v7()),
+                ec::wrong_expected_version));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -106,6 +135,29 @@ BOOST_AUTO_TEST_CASE(a_stale_expected_version_is_rejected_from_the_cache) {
   BOOST_TEST(describe(stale.error()).find("or later (nothing written)")
              != std::string::npos);
   BOOST_TEST(stored(stream).size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_retried_append_is_a_replay_after_later_appends) {
+  // The bot's request timed out and it retries after the stream moved on:
+  // the stream actor's cache knows a later version, but the retry must
+  // reach the database and be recognised (idempotence by event id).
+  auto s = start_store();
+  auto stream = unique_stream("retry");
+  auto first = joined_events(*cat, 2);
+  BOOST_REQUIRE(static_cast<bool>(s.append(stream, expected_version::exact(0), first)));
+  BOOST_REQUIRE(static_cast<bool>(s.append(stream, expected_version::exact(2),
+                                            joined_events(*cat, 1))));
+  auto retried = s.append(stream, expected_version::exact(0), first);
+  BOOST_REQUIRE_MESSAGE(retried, error_of(retried));
+  BOOST_TEST(retried->replayed);
+  BOOST_TEST(retried->first_version == 1);
+  BOOST_TEST(retried->last_version == 2);
+  BOOST_TEST(stored(stream).size() == 3u);
+  // Other events with the same stale expectation are still turned away.
+  auto stale = s.append(stream, expected_version::exact(0),
+                        joined_events(*cat, 2));
+  BOOST_REQUIRE(!stale);
+  BOOST_TEST(is(stale.error(), ec::wrong_expected_version));
 }
 
 BOOST_AUTO_TEST_CASE(a_conflict_found_by_the_database_is_reported) {
