@@ -1,248 +1,472 @@
-// es-demo: the main job. At this stage a small GameBot session: a few games
-// across guilds append their events (validated and encoded by the registry)
-// to per-game streams, then the demo reads them back, shows the global log,
-// a retried append that is recognised as already stored, a stale writer
-// that is turned away, and an invalid event that never reaches the store.
+// es-demo: the main job. A simulated GameBot: it starts the event store as
+// an actor system (on an embedded PostgreSQL cluster unless given a DSN),
+// subscribes the bot's two projections (the live state of every game and a
+// leaderboard per guild), and plays many concurrent games across guilds and
+// every mode, one actor per game (tools/demo/game_player.hpp), each turn an
+// append with the version the game's previous turn left.
 //
-// Usage: es-demo [--dsn DSN] [--data-dir DIR] [--games N]
-// Without --dsn (or ES_DSN), the demo starts an embedded PostgreSQL cluster
-// in DIR (default var/pg), which keeps its data between runs.
+// While it runs it shows a progress bar (stderr). At the end it waits for
+// the projections to catch up and checks each against a fresh replay of the
+// store, and prints a summary (stdout) whose last line is exactly
+// "projections consistent: yes" or "projections consistent: no" (then the
+// exit status is 1). With --linger it keeps running after the games, for
+// the console, until SIGINT or SIGTERM; either signal during the games
+// stops them early, and the demo still checks and shuts down cleanly.
+//
+// Usage: es-demo --help. Exit status: 0 consistent, 1 inconsistent or a
+// failure at run time, 2 bad arguments.
+#include "actors/game_projections.hpp"
+#include "actors/store.hpp"
 #include "messages/error.hpp"
-#include "messages/game_events.hpp"
-#include "messages/metadata.hpp"
-#include "registry/game_catalog.hpp"
-#include "storage/embedded_cluster.hpp"
-#include "storage/event_store.hpp"
+#include "messages/json.hpp"
+#include "tools/demo/game_player.hpp"
+#include "tools/demo/game_script.hpp"
+#include "tools/demo/report.hpp"
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <optional>
-#include <random>
 #include <string>
+#include <random>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace {
 
-/// Turns a typed game event into what the store appends, through the
-/// registry: validated (base, event and mode rules) and encoded.
-template<class T>
-es::event_data encoded(const es::registry::catalog& cat, const T& ev,
-                       const es::event_metadata& meta) {
-  auto data = cat.encode(ev, meta);
-  if (!data) {
-    std::cerr << "es-demo: " << T::event_type << ": "
-              << es::describe(data.error()) << "\n";
-    std::exit(1);
-  }
-  return std::move(*data);
-}
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
 
-struct options {
-  std::string dsn;
-  std::string data_dir = "var/pg";
-  int games = 3;
+constexpr const char* usage =
+    "usage: es-demo [--games N] [--guilds N] [--duration D] [--linger]\n"
+    "               [--dsn DSN] [--data-dir DIR] [--reset] [--seed N]\n"
+    "  --games N       games to play, concurrently (default 200)\n"
+    "  --guilds N      guilds they are played in (default 5)\n"
+    "  --duration D    spread each game's turns over about D (e.g. 10s,\n"
+    "                  500ms, 2m; 0: as fast as the store goes; default 10s)\n"
+    "  --linger        keep running after the games (for the console) until\n"
+    "                  SIGINT or SIGTERM\n"
+    "  --dsn DSN       an external PostgreSQL (default: $ES_DSN, else an\n"
+    "                  embedded cluster in --data-dir, default var/pg)\n"
+    "  --reset         start from an empty store (embedded cluster only)\n"
+    "  --seed N        the games' random seed (default: random)\n";
+
+struct demo_options {
+  size_t games = 200;
+  size_t guilds = 5;
+  std::chrono::milliseconds duration = 10s;
+  bool linger = false;
+  bool reset = false;
+  std::optional<uint32_t> seed;
+  es::node_options node;
 };
 
-std::optional<options> parse(int argc, char** argv) {
-  options opts;
+std::optional<uint64_t> number(const std::string& text, uint64_t max) {
+  if (text.empty() || text.size() > 12
+      || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  auto n = std::stoull(text);
+  if (n > max)
+    return std::nullopt;
+  return n;
+}
+
+std::optional<std::chrono::milliseconds> duration(const std::string& text) {
+  auto digits = text.find_first_not_of("0123456789");
+  auto n = number(text.substr(0, digits), 10'000'000);
+  if (!n)
+    return std::nullopt;
+  auto unit = digits == std::string::npos ? "s" : text.substr(digits);
+  if (unit == "ms")
+    return std::chrono::milliseconds{*n};
+  if (unit == "s")
+    return std::chrono::seconds{*n};
+  if (unit == "m" || unit == "min")
+    return std::chrono::minutes{*n};
+  return std::nullopt;
+}
+
+/// Fills `opts` from the environment (ES_DSN) and the command line, which
+/// takes `--name value` or `--name=value`; returns a message naming the
+/// first bad argument.
+std::optional<std::string> parse(int argc, char** argv, demo_options& opts) {
   if (auto* env = std::getenv("ES_DSN"); env && *env)
-    opts.dsn = env;
+    opts.node.dsn = env;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    std::optional<std::string> inline_value;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      inline_value = arg.substr(eq + 1);
+      arg.resize(eq);
+    }
     auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= argc)
-        return std::nullopt;
-      return std::string{argv[++i]};
-    };
-    std::optional<std::string> v;
-    if (arg == "--dsn" && (v = value()))
-      opts.dsn = *v;
-    else if (arg == "--data-dir" && (v = value()))
-      opts.data_dir = *v;
-    else if (arg == "--games" && (v = value()) && !v->empty() &&
-             v->find_first_not_of("0123456789") == std::string::npos &&
-             v->size() < 5 && std::stoi(*v) > 0)
-      opts.games = std::stoi(*v);
-    else {
-      std::cerr << "es-demo: bad argument '" << arg << "'\n"
-                << "usage: es-demo [--dsn DSN] [--data-dir DIR] [--games N]"
-                   " (N: 1-9999)\n";
+      if (inline_value)
+        return inline_value;
+      if (i + 1 < argc)
+        return std::string{argv[++i]};
       return std::nullopt;
+    };
+    auto bad = [&](const char* what) {
+      return "--" + arg.substr(2) + ": " + what;
+    };
+    if (arg == "--games") {
+      auto n = value();
+      auto v = n ? number(*n, 100'000) : std::nullopt;
+      if (!v || *v == 0)
+        return bad("expected a number of games in 1-100000");
+      opts.games = *v;
+    } else if (arg == "--guilds") {
+      auto n = value();
+      auto v = n ? number(*n, 10'000) : std::nullopt;
+      if (!v || *v == 0)
+        return bad("expected a number of guilds in 1-10000");
+      opts.guilds = *v;
+    } else if (arg == "--duration") {
+      auto d = value();
+      auto v = d ? duration(*d) : std::nullopt;
+      if (!v)
+        return bad("expected a duration such as 10s, 500ms or 2m");
+      opts.duration = *v;
+    } else if (arg == "--seed") {
+      auto n = value();
+      auto v = n ? number(*n, UINT32_MAX) : std::nullopt;
+      if (!v)
+        return bad("expected a number in 0-4294967295");
+      opts.seed = static_cast<uint32_t>(*v);
+    } else if (arg == "--dsn") {
+      auto v = value();
+      if (!v || v->empty())
+        return bad("expected a libpq connection string");
+      opts.node.dsn = *v;
+    } else if (arg == "--data-dir") {
+      auto v = value();
+      if (!v || v->empty())
+        return bad("expected a directory");
+      opts.node.data_dir = *v;
+    } else if (arg == "--linger" && !inline_value) {
+      opts.linger = true;
+    } else if (arg == "--reset" && !inline_value) {
+      opts.reset = true;
+    } else {
+      return "unknown argument '" + std::string{argv[i]} + "'";
     }
   }
-  return opts;
+  if (opts.reset && !opts.node.dsn.empty())
+    return std::string{"--reset: only the embedded cluster is reset; drop "
+                       "an external database yourself"};
+  return std::nullopt;
 }
 
-void print_event(const es::recorded_event& ev) {
-  std::cout << "  " << ev.stream << " v" << ev.stream_version << " @"
-            << ev.global_position << "  " << ev.type << " " << ev.data << "\n";
+/// Removes the embedded cluster's data directory, if it is one.
+std::optional<std::string> reset_cluster(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code err;
+  if (!fs::exists(dir, err))
+    return std::nullopt;
+  if (!fs::exists(fs::path{dir} / "PG_VERSION", err))
+    return "--reset: " + dir
+           + " is not a PostgreSQL data directory; not removing it";
+  fs::remove_all(dir, err);
+  if (err)
+    return "--reset: cannot remove " + dir + ": " + err.message();
+  return std::nullopt;
 }
 
-int run(const options& opts) {
-  std::optional<es::storage::embedded_cluster> cluster;
-  std::string dsn = opts.dsn;
-  if (dsn.empty()) {
-    es::storage::cluster_options copts;
-    copts.data_dir = opts.data_dir;
-    auto started = es::storage::embedded_cluster::start(copts);
-    if (!started) {
-      std::cerr << "es-demo: " << es::describe(started.error()) << "\n";
+/// The signals that stop the demo, blocked in every thread (the actor
+/// system's threads inherit the mask) and taken with `sigtimedwait`.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+bool signalled(std::chrono::milliseconds wait) {
+  auto set = stop_signals();
+  timespec ts{static_cast<time_t>(wait.count() / 1000),
+              static_cast<long>(wait.count() % 1000) * 1'000'000};
+  return sigtimedwait(&set, nullptr, &ts) > 0;
+}
+
+template<class T, class... Ts>
+caf::expected<T> ask(caf::actor_system& sys, const es::projection_actor& p,
+                     Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  caf::expected<T> out{T{}};
+  self->request(p, 30s, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { out = std::move(x); },
+               [&](caf::error& err) { out = std::move(err); });
+  return out;
+}
+
+/// The global position of the newest event of the bot's games, 0 when
+/// there is none.
+int64_t head(es::store& store) {
+  auto page = store.read_all(es::from_end, 1, es::direction::backward,
+                             es::log_filter::category("game"));
+  return page && !page->events.empty() ? page->events.front().global_position
+                                       : 0;
+}
+
+/// How far the slower projection is behind `head_pos`.
+int64_t lag(caf::actor_system& sys,
+            const std::vector<es::projection_actor>& projections,
+            int64_t head_pos) {
+  int64_t out = 0;
+  for (auto& p : projections) {
+    auto st = ask<es::projection_status>(sys, p, es::status_atom_v);
+    out = std::max(out, st ? head_pos - st->position : head_pos);
+  }
+  return std::max<int64_t>(out, 0);
+}
+
+/// Every event of the bot's games, as a fresh replay from the origin sees
+/// it (upcast).
+caf::expected<std::vector<es::recorded_event>> replay(es::store& store) {
+  std::vector<es::recorded_event> out;
+  int64_t from = 0;
+  for (;;) {
+    auto page = store.read_all(from, 1000, es::direction::forward,
+                               es::log_filter::category("game"));
+    if (!page)
+      return std::move(page.error());
+    out.insert(out.end(), std::make_move_iterator(page->events.begin()),
+               std::make_move_iterator(page->events.end()));
+    if (page->end)
+      return out;
+    from = page->next;
+  }
+}
+
+/// Compares both projections with a fresh replay; fills the summary.
+void check_consistency(caf::actor_system& sys, es::store& store,
+                       const es::projection_actor& games,
+                       const es::projection_actor& board,
+                       es::demo::run_summary& s) {
+  s.consistent = false;
+  auto events = replay(store);
+  if (!events) {
+    s.why.push_back("cannot replay the store: " + es::describe(events.error()));
+    return;
+  }
+  es::game_state_model fresh_games;
+  es::leaderboard_model fresh_board;
+  for (auto& ev : *events) {
+    if (auto err = fresh_games.apply(ev))
+      s.why.push_back("replay: game state: " + es::describe(err));
+    if (auto err = fresh_board.apply(ev))
+      s.why.push_back("replay: leaderboard: " + es::describe(err));
+  }
+  s.stored_games = fresh_games.games().size();
+  auto by_key = [](auto& x, auto& y) {
+    return std::tie(x.guild_id, x.player_id) < std::tie(y.guild_id, y.player_id);
+  };
+  auto expected_rows = fresh_board.entries();
+  std::sort(expected_rows.begin(), expected_rows.end(), by_key);
+  s.leaderboard_rows = expected_rows.size();
+  bool same = s.why.empty();
+  auto live_games_json = ask<std::string>(sys, games, es::query_atom_v,
+                                          std::string{});
+  auto live_games = live_games_json
+                        ? es::game_state_model::from_json(*live_games_json)
+                        : caf::expected<es::game_state_model>{
+                            live_games_json.error()};
+  if (!live_games) {
+    s.why.push_back("game-state projection: " + es::describe(live_games.error()));
+    same = false;
+  } else if (!(*live_games == fresh_games)) {
+    size_t differ = 0;
+    for (auto& [id, g] : fresh_games.games()) {
+      auto it = live_games->games().find(id);
+      if (it == live_games->games().end() || !(it->second == g))
+        ++differ;
+    }
+    s.why.push_back("game-state projection: " + std::to_string(differ)
+                    + " of " + std::to_string(fresh_games.games().size())
+                    + " games differ from a replay");
+    same = false;
+  }
+  auto rows_json = ask<std::string>(sys, board, es::query_atom_v,
+                                    std::string{es::leaderboard_all_key});
+  auto rows = rows_json
+                  ? es::json::decode<std::vector<es::leaderboard_entry>>(*rows_json)
+                  : caf::expected<std::vector<es::leaderboard_entry>>{
+                      rows_json.error()};
+  if (!rows) {
+    s.why.push_back("leaderboard projection: " + es::describe(rows.error()));
+    same = false;
+  } else {
+    std::sort(rows->begin(), rows->end(), by_key);
+    if (!(*rows == expected_rows)) {
+      s.why.push_back("leaderboard projection: " + std::to_string(rows->size())
+                      + " rows, a replay gives "
+                      + std::to_string(expected_rows.size())
+                      + (rows->size() == expected_rows.size()
+                             ? " with other counts"
+                             : ""));
+      same = false;
+    }
+  }
+  s.consistent = same;
+}
+
+/// Waits until every projection reached `head_pos` (at most `limit`).
+int64_t wait_caught_up(caf::actor_system& sys,
+                       const std::vector<es::projection_actor>& projections,
+                       int64_t head_pos, std::chrono::seconds limit) {
+  auto until = clock_type::now() + limit;
+  for (;;) {
+    auto behind = lag(sys, projections, head_pos);
+    if (behind == 0 || clock_type::now() > until)
+      return behind;
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+int run(const demo_options& opts) {
+  if (opts.reset)
+    if (auto err = reset_cluster(opts.node.data_dir)) {
+      std::cerr << "es-demo: " << *err << "\n";
       return 1;
     }
-    cluster.emplace(std::move(*started));
-    dsn = cluster->dsn();
-  }
-  auto store = es::storage::event_store::open(dsn);
-  if (!store) {
-    std::cerr << "es-demo: " << es::describe(store.error()) << "\n";
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto started = es::start(sys, opts.node);
+  if (!started) {
+    std::cerr << "es-demo: cannot start the store: "
+              << es::describe(started.error()) << "\n";
     return 1;
   }
-  auto cat = es::registry::game_catalog();
-  std::mt19937 rng{std::random_device{}()};
-  const es::game::mode modes[] = {es::game::mode::standard,
-                                  es::game::mode::race,
-                                  es::game::mode::two_player};
-  const char* words[] = {"crane", "slate", "pious", "lemon", "quart"};
-  std::vector<std::string> streams;
-  for (int g = 0; g < opts.games; ++g) {
-    auto game = es::uuid::v7();
-    auto stream = es::game::stream_id(game);
-    auto guild = std::to_string(801234567890123450 + g % 2);
-    auto host = std::to_string(301234567890123000 + rng() % 1000);
-    // A slash command in a guild channel starts a chain of events.
-    es::discord_source src{guild, "901234567890123456", host, false};
-    auto meta = es::event_metadata::from_discord(src, "gamebot-demo/0.1");
-    auto base = [&](auto ev, std::optional<int32_t> round = std::nullopt) {
-      ev.game_id = game;
-      ev.guild_id = guild;
-      ev.game_mode = modes[g % 3];
-      ev.round = round;
-      return ev;
-    };
-    es::game::game_created created = base(es::game::game_created{});
-    created.channel_id = src.channel_id;
-    created.created_by = host;
-    bool pair = modes[g % 3] == es::game::mode::two_player;
-    created.max_players = pair ? 2 : 8;
-    created.max_rounds = 1;
-    created.word_length = 5;
-    created.max_guesses = 6;
-    std::vector<es::event_data> opening{encoded(cat, created, meta)};
-    std::vector<std::string> players;
-    for (int p = 0; p < (pair ? 2 : 2 + g % 4); ++p) {
-      es::game::player_joined joined = base(es::game::player_joined{});
-      joined.player_id = std::to_string(111111111111111110 + p);
-      joined.display_name = "Player " + std::to_string(p + 1);
-      players.push_back(joined.player_id);
-      opening.push_back(encoded(cat, joined,
-                                es::event_metadata::caused_by(
-                                    created.event_id, meta, joined.player_id)));
-    }
-    auto opened =
-        store->append({stream, es::expected_version::no_stream(), opening});
-    if (!opened) {
-      std::cerr << "es-demo: " << es::describe(opened.error()) << "\n";
+  auto& store = *started;
+  spdlog::info("store on {}", store.dsn());
+  std::vector<es::projection_actor> projections{
+      es::spawn_projection(sys, store.node(), es::game_state_projection()),
+      es::spawn_projection(sys, store.node(), es::leaderboard_projection())};
+  auto& games_projection = projections[0];
+  auto& board_projection = projections[1];
+
+  auto seed = opts.seed.value_or(std::random_device{}());
+  auto plans = es::demo::plan_games(opts.games, opts.guilds, seed);
+  auto cat = store.catalog();
+  std::vector<std::vector<es::demo::turn>> scripts;
+  scripts.reserve(plans.size());
+  for (auto& plan : plans) {
+    auto turns = es::demo::script(plan, *cat);
+    if (!turns) {
+      std::cerr << "es-demo: " << es::describe(turns.error()) << "\n";
       return 1;
     }
-    auto pick = rng() % 5;
-    es::game::round_started round = base(es::game::round_started{}, 1);
-    round.word_length = 5;
-    round.max_guesses = 6;
-    round.time_limit_ms = 120'000;
-    es::game::guess_processed miss = base(es::game::guess_processed{}, 1);
-    miss.player_id = players[0];
-    miss.guess = words[(pick + 1) % 5];
-    miss.guess_number = 1;
-    miss.matched_letters = 1;
-    es::game::guess_processed hit = base(es::game::guess_processed{}, 1);
-    hit.player_id = players[1];
-    hit.guess = words[pick];
-    hit.guess_number = 2;
-    hit.correct = true;
-    hit.matched_letters = 5;
-    hit.points = 50;
-    es::game::game_completed done = base(es::game::game_completed{});
-    done.rounds_played = 1;
-    done.duration_ms = 95'000;
-    std::vector<es::event_data> played_events{
-        encoded(cat, round, meta), encoded(cat, miss, meta),
-        encoded(cat, hit, meta), encoded(cat, done, meta)};
-    es::stream_append played{stream,
-                             es::expected_version::exact(opened->last_version),
-                             played_events};
-    auto r = store->append(played);
-    if (!r) {
-      std::cerr << "es-demo: " << es::describe(r.error()) << "\n";
-      return 1;
-    }
-    // The bot's request timed out and it retries: nothing is written twice.
-    auto retried = store->append(played);
-    if (!retried || !retried->replayed) {
-      std::cerr << "es-demo: a retried append was not recognised\n";
-      return 1;
-    }
-    streams.push_back(stream);
+    scripts.push_back(std::move(*turns));
   }
-  std::cout << "appended " << opts.games << " games\n\n";
-  for (auto& stream : streams) {
-    auto page = store->read_stream(stream, 1, 100);
-    if (!page) {
-      std::cerr << "es-demo: " << es::describe(page.error()) << "\n";
-      return 1;
+
+  es::demo::run_summary summary;
+  summary.games_planned = plans.size();
+  summary.guilds = std::min(opts.guilds, opts.games);
+  auto counters = std::make_shared<es::demo::demo_counters>();
+  caf::scoped_actor self{sys};
+  std::vector<caf::actor> players;
+  auto began = clock_type::now();
+  for (size_t i = 0; i < plans.size(); ++i) {
+    auto turns = scripts[i].size();
+    auto pace = turns == 0 ? 0ms : opts.duration / static_cast<int64_t>(turns);
+    players.push_back(es::demo::spawn_game_player(
+        sys, store.node(), es::game::stream_id(plans[i].game_id),
+        std::move(scripts[i]), pace, counters, self));
+  }
+
+  bool tty = ::isatty(STDERR_FILENO) != 0;
+  size_t reports = 0;
+  size_t shown_tenths = 0;
+  auto next_lag_sample = clock_type::now();
+  while (reports < plans.size()) {
+    self->receive(
+        [&](es::demo::game_report& r) {
+          ++reports;
+          summary.events += r.events;
+          summary.appends += r.appends;
+          summary.retries += r.retries;
+          summary.replays += r.replays;
+          summary.latencies_us.insert(summary.latencies_us.end(),
+                                      r.latencies_us.begin(),
+                                      r.latencies_us.end());
+          if (r.error) {
+            ++summary.games_failed;
+            std::cerr << "\nes-demo: " << r.stream << ": "
+                      << es::describe(r.error) << "\n";
+          } else {
+            ++summary.games_played;
+          }
+        },
+        caf::after(200ms) >> [&] { /* time to redraw */ });
+    double secs = std::chrono::duration<double>(clock_type::now() - began).count();
+    auto done = counters->games_done.load();
+    auto line = es::demo::progress_line(done, plans.size(),
+                                        counters->events.load(), secs);
+    if (tty) {
+      std::cerr << "\r" << line << std::flush;
+    } else if (done * 10 / plans.size() > shown_tenths || done == plans.size()) {
+      shown_tenths = done * 10 / plans.size();
+      std::cerr << line << "\n";
     }
-    std::cout << stream << ":\n";
-    for (auto& ev : page->events)
-      print_event(ev);
-  }
-  // A writer with a stale view of the first game is turned away.
-  es::game::game_paused pause;
-  pause.game_id = *es::uuid::parse(streams.front().substr(5));
-  pause.paused_by = "301234567890123000";
-  auto stale = store->append({streams.front(),
-                              es::expected_version::exact(2),
-                              {encoded(cat, pause, es::event_metadata{})}});
-  std::cout << "\nstale append to " << streams.front() << ": "
-            << (stale ? "accepted (unexpected!)" : es::describe(stale.error()))
-            << "\n";
-  // An elimination in a race game never reaches the database.
-  es::game::player_eliminated out;
-  out.game_id = pause.game_id;
-  out.game_mode = es::game::mode::race;
-  out.player_id = "111111111111111110";
-  auto refused = cat.encode(out, es::event_metadata{});
-  std::cout << "invalid event: "
-            << (refused ? "accepted (unexpected!)"
-                        : es::describe(refused.error()))
-            << "\n";
-  auto tail = store->read_all(es::from_end, 3, es::direction::backward);
-  if (tail) {
-    std::cout << "\nlast events of the global log:\n";
-    for (auto& ev : tail->events)
-      print_event(ev);
-  }
-  size_t total = 0;
-  std::string after;
-  for (;;) {
-    auto page = store->list_streams(after, 1000);
-    if (!page)
+    if (clock_type::now() >= next_lag_sample) {
+      summary.max_lag = std::max(summary.max_lag,
+                                 lag(sys, projections, head(store)));
+      next_lag_sample = clock_type::now() + 500ms;
+    }
+    if (signalled(0ms)) {
+      summary.interrupted = true;
+      for (auto& p : players)
+        self->send_exit(p, caf::exit_reason::user_shutdown);
       break;
-    total += page->streams.size();
-    after = page->next;
-    if (page->end)
-      break;
+    }
   }
-  std::cout << "\nthe store now holds " << total
-            << " streams (data persists between runs)\n";
-  return stale || refused ? 1 : 0;
+  if (tty)
+    std::cerr << "\n";
+  summary.seconds = std::chrono::duration<double>(clock_type::now() - began).count();
+
+  summary.final_lag = wait_caught_up(sys, projections, head(store), 60s);
+  check_consistency(sys, store, games_projection, board_projection, summary);
+  std::cout << es::demo::format_summary(summary) << std::flush;
+
+  if (opts.linger && !summary.interrupted) {
+    std::cerr << "es-demo: lingering (Ctrl-C or SIGTERM to stop)\n";
+    while (!signalled(1s)) {
+    }
+  }
+  for (auto& p : projections)
+    self->send_exit(p, caf::exit_reason::user_shutdown);
+  store.stop();
+  return summary.consistent && summary.games_failed == 0 ? 0 : 1;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-  auto opts = parse(argc, argv);
-  if (!opts)
+  demo_options opts;
+  for (int i = 1; i < argc; ++i)
+    if (std::string{argv[i]} == "--help" || std::string{argv[i]} == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+  if (auto err = parse(argc, argv, opts)) {
+    std::cerr << "es-demo: " << *err << "\n" << usage;
     return 2;
-  return run(*opts);
+  }
+  // Logs go to stderr: stdout carries the summary only.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("es-demo"));
+  spdlog::set_level(spdlog::level::warn);
+  auto set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return run(opts);
 }
