@@ -387,7 +387,7 @@ int run(const demo_options& opts) {
 
   bool tty = ::isatty(STDERR_FILENO) != 0;
   size_t reports = 0;
-  size_t shown_tenths = 0;
+  auto next_line = clock_type::now() + 2s;
   auto next_lag_sample = clock_type::now();
   while (reports < plans.size()) {
     self->receive(
@@ -415,8 +415,9 @@ int run(const demo_options& opts) {
                                         counters->events.load(), secs);
     if (tty) {
       std::cerr << "\r" << line << std::flush;
-    } else if (done * 10 / plans.size() > shown_tenths || done == plans.size()) {
-      shown_tenths = done * 10 / plans.size();
+    } else if (clock_type::now() >= next_line || done == plans.size()) {
+      // A log, not a terminal: a line every few seconds.
+      next_line = clock_type::now() + 2s;
       std::cerr << line << "\n";
     }
     if (clock_type::now() >= next_lag_sample) {
