@@ -92,6 +92,10 @@ inline constexpr double backoff_jitter = 0.2;
 
 // -- The actor runtime (config/node_options.hpp) -----------------------------
 
+/// Data directory of the embedded PostgreSQL cluster, used when no DSN is
+/// given (relative paths: to the working directory).
+inline constexpr const char* data_dir = "var/pg";
+
 /// Connection workers in the pool (one PGconn and one thread each).
 inline constexpr size_t pool_size = 4;
 
@@ -173,5 +177,34 @@ inline constexpr std::chrono::milliseconds subscription_retry_delay_max{10'000};
 inline constexpr size_t subscription_checkpoint_every = 100;
 inline constexpr std::chrono::milliseconds subscription_checkpoint_interval{
     1'000};
+
+// -- The operator console and the monitoring endpoint (config/es_config.hpp) --
+
+/// Address the inspector actor is published on for es-console. Loopback:
+/// CAF's remote protocol has no authentication, so anything else needs
+/// `console.allow-remote`.
+inline constexpr const char* console_bind = "127.0.0.1";
+
+/// TCP port of the console (0: the system picks a free one).
+inline constexpr uint16_t console_port = 47'017;
+
+/// Binding the console to a non-loopback address is refused unless this is
+/// set (and then only warned about).
+inline constexpr bool console_allow_remote = false;
+
+/// The HTTP monitoring endpoint (/metrics, /healthz, /readyz) is off unless
+/// configured.
+inline constexpr bool http_enabled = false;
+
+/// Address of the HTTP monitoring endpoint. Loopback; anything else needs
+/// `http.allow-remote` (the endpoint has no authentication either).
+inline constexpr const char* http_bind = "127.0.0.1";
+
+/// TCP port of the HTTP monitoring endpoint (0: a free one).
+inline constexpr uint16_t http_port = 47'018;
+
+/// Binding the HTTP endpoint to a non-loopback address (e.g. 0.0.0.0 for a
+/// container's probes) is refused unless this is set.
+inline constexpr bool http_allow_remote = false;
 
 } // namespace es::defaults

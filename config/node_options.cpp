@@ -12,7 +12,7 @@ caf::error validate(const node_options& opts) {
   if (auto err = validate(opts.store))
     return err;
   if (opts.dsn.empty() && opts.data_dir.empty())
-    return bad("store.data-dir", "must name a directory when no DSN is given");
+    return bad("data-dir", "must name a directory when no DSN is given");
   if (opts.pool_size == 0 || opts.pool_size > 256)
     return bad("store.pool-size", "must be between 1 and 256");
   if (opts.request_timeout.count() <= 0)

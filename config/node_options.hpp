@@ -1,8 +1,8 @@
 // Options of the actor runtime (the node and its components), with their
 // defaults from config/defaults.hpp.
 //
-// A plain value type: the configuration class (a later issue) fills it from
-// the command line, the .ini file and the environment. `validate` names the
+// A plain value type: the configuration class (config/es_config.hpp) fills
+// it from the command line, the .ini file and the environment. `validate` names the
 // first option that is out of range.
 #pragma once
 
@@ -25,7 +25,7 @@ struct node_options {
   /// in `data_dir` and connects to it.
   std::string dsn;
   /// Data directory of the embedded cluster (used when `dsn` is empty).
-  std::string data_dir = "var/pg";
+  std::string data_dir = defaults::data_dir;
   store_options store;
   size_t pool_size = defaults::pool_size;
   std::chrono::milliseconds request_timeout = defaults::request_timeout;

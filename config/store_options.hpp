@@ -1,7 +1,7 @@
 // Options of the storage layer, with their defaults from config/defaults.hpp.
 //
-// A plain value type: the configuration class (a later issue) fills it from
-// the command line, the .ini file and the environment; the storage layer only
+// A plain value type: the configuration class (config/es_config.hpp) fills
+// it from the command line, the .ini file and the environment; the storage layer only
 // reads it. `validate` names the first option that is out of range.
 #pragma once
 

@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
-#include <regex>
 
 #include <poll.h>
 
@@ -282,14 +281,6 @@ std::string array_literal::finish() {
   out.swap(text_);
   text_ = "{";
   return out;
-}
-
-std::string redact_dsn(std::string_view dsn) {
-  static const std::regex kv{R"((password\s*=\s*)('([^'\\]|\\.)*'|\S+))",
-                             std::regex::icase};
-  static const std::regex uri{R"((://[^:/@\s]*:)[^@\s]*@)"};
-  auto out = std::regex_replace(std::string{dsn}, kv, "$1***");
-  return std::regex_replace(out, uri, "$1***@");
 }
 
 } // namespace es::pg

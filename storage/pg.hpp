@@ -16,6 +16,8 @@
 // thread at a time; it may move between threads.
 #pragma once
 
+#include "config/redact.hpp"
+
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <libpq-fe.h>
@@ -211,7 +213,8 @@ private:
 /// Defined in storage/sqlstate.cpp: the one place that maps SQLSTATEs.
 caf::error error_from(PGconn* conn, const PGresult* res);
 
-/// Renders a DSN for logs and errors with its password masked.
-std::string redact_dsn(std::string_view dsn);
+/// Renders a DSN for logs and errors with its password masked (defined in
+/// config/redact.hpp, where the configuration layer uses it too).
+using ::es::redact_dsn;
 
 } // namespace es::pg
