@@ -13,10 +13,12 @@
 // the console, until SIGINT or SIGTERM; either signal during the games
 // stops them early, and the demo still checks and shuts down cleanly.
 //
-// Usage: es-demo --help. Exit status: 0 consistent, 1 inconsistent or a
+// Options: es-demo --help (the demo's own, and every store option of
+// config/es_config.hpp). Exit status: 0 consistent, 1 inconsistent or a
 // failure at run time, 2 bad arguments.
 #include "actors/game_projections.hpp"
 #include "actors/store.hpp"
+#include "config/es_config.hpp"
 #include "messages/error.hpp"
 #include "messages/json.hpp"
 #include "tools/demo/game_player.hpp"
@@ -47,125 +49,49 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-constexpr const char* usage =
-    "usage: es-demo [--games N] [--guilds N] [--duration D] [--linger]\n"
-    "               [--dsn DSN] [--data-dir DIR] [--reset] [--seed N]\n"
-    "  --games N       games to play, concurrently (default 200)\n"
-    "  --guilds N      guilds they are played in (default 5)\n"
-    "  --duration D    spread each game's turns over about D (e.g. 10s,\n"
-    "                  500ms, 2m; 0: as fast as the store goes; default 10s)\n"
-    "  --linger        keep running after the games (for the console) until\n"
-    "                  SIGINT or SIGTERM\n"
-    "  --dsn DSN       an external PostgreSQL (default: $ES_DSN, else an\n"
-    "                  embedded cluster in --data-dir, default var/pg)\n"
-    "  --reset         start from an empty store (embedded cluster only)\n"
-    "  --seed N        the games' random seed (default: random)\n";
-
-struct demo_options {
+/// es-demo's options, on top of the store's (config/es_config.hpp; every
+/// store option works here too, e.g. --store.pool-size 8, --config-file F).
+struct demo_config : es::config {
   size_t games = 200;
   size_t guilds = 5;
-  std::chrono::milliseconds duration = 10s;
+  caf::timespan duration = std::chrono::seconds{10};
   bool linger = false;
   bool reset = false;
-  std::optional<uint32_t> seed;
-  es::node_options node;
-};
+  int64_t seed = -1;
+  /// Shorthand for --console.port.
+  uint16_t console_port = 0;
 
-std::optional<uint64_t> number(const std::string& text, uint64_t max) {
-  if (text.empty() || text.size() > 12
-      || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  auto n = std::stoull(text);
-  if (n > max)
-    return std::nullopt;
-  return n;
-}
-
-std::optional<std::chrono::milliseconds> duration(const std::string& text) {
-  auto digits = text.find_first_not_of("0123456789");
-  auto n = number(text.substr(0, digits), 10'000'000);
-  if (!n)
-    return std::nullopt;
-  auto unit = digits == std::string::npos ? "s" : text.substr(digits);
-  if (unit == "ms")
-    return std::chrono::milliseconds{*n};
-  if (unit == "s")
-    return std::chrono::seconds{*n};
-  if (unit == "m" || unit == "min")
-    return std::chrono::minutes{*n};
-  return std::nullopt;
-}
-
-/// Fills `opts` from the environment (ES_DSN) and the command line, which
-/// takes `--name value` or `--name=value`; returns a message naming the
-/// first bad argument.
-std::optional<std::string> parse(int argc, char** argv, demo_options& opts) {
-  if (auto* env = std::getenv("ES_DSN"); env && *env)
-    opts.node.dsn = env;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::optional<std::string> inline_value;
-    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      inline_value = arg.substr(eq + 1);
-      arg.resize(eq);
-    }
-    auto value = [&]() -> std::optional<std::string> {
-      if (inline_value)
-        return inline_value;
-      if (i + 1 < argc)
-        return std::string{argv[++i]};
-      return std::nullopt;
-    };
-    auto bad = [&](const char* what) {
-      return "--" + arg.substr(2) + ": " + what;
-    };
-    if (arg == "--games") {
-      auto n = value();
-      auto v = n ? number(*n, 100'000) : std::nullopt;
-      if (!v || *v == 0)
-        return bad("expected a number of games in 1-100000");
-      opts.games = *v;
-    } else if (arg == "--guilds") {
-      auto n = value();
-      auto v = n ? number(*n, 10'000) : std::nullopt;
-      if (!v || *v == 0)
-        return bad("expected a number of guilds in 1-10000");
-      opts.guilds = *v;
-    } else if (arg == "--duration") {
-      auto d = value();
-      auto v = d ? duration(*d) : std::nullopt;
-      if (!v)
-        return bad("expected a duration such as 10s, 500ms or 2m");
-      opts.duration = *v;
-    } else if (arg == "--seed") {
-      auto n = value();
-      auto v = n ? number(*n, UINT32_MAX) : std::nullopt;
-      if (!v)
-        return bad("expected a number in 0-4294967295");
-      opts.seed = static_cast<uint32_t>(*v);
-    } else if (arg == "--dsn") {
-      auto v = value();
-      if (!v || v->empty())
-        return bad("expected a libpq connection string");
-      opts.node.dsn = *v;
-    } else if (arg == "--data-dir") {
-      auto v = value();
-      if (!v || v->empty())
-        return bad("expected a directory");
-      opts.node.data_dir = *v;
-    } else if (arg == "--linger" && !inline_value) {
-      opts.linger = true;
-    } else if (arg == "--reset" && !inline_value) {
-      opts.reset = true;
-    } else {
-      return "unknown argument '" + std::string{argv[i]} + "'";
-    }
+  demo_config() {
+    opt_group{custom_options_, "global"}
+        .add(games, "games", "games to play, concurrently (1-100000)")
+        .add(guilds, "guilds", "guilds they are played in (1-10000)")
+        .add(duration, "duration",
+             "spread each game's turns over about this long (0s: as fast "
+             "as the store goes)")
+        .add(linger, "linger",
+             "keep running after the games (for the console) until SIGINT "
+             "or SIGTERM")
+        .add(reset, "reset", "start from an empty embedded cluster")
+        .add(seed, "seed", "the games' random seed (-1: random)")
+        .add(console_port, "console-port", "same as --console.port");
   }
-  if (opts.reset && !opts.node.dsn.empty())
-    return std::string{"--reset: only the embedded cluster is reset; drop "
-                       "an external database yourself"};
-  return std::nullopt;
-}
+
+  /// Checks the demo's own options; a message naming the first bad one.
+  std::optional<std::string> check() const {
+    if (games < 1 || games > 100'000)
+      return "--games: expected 1-100000, found " + std::to_string(games);
+    if (guilds < 1 || guilds > 10'000)
+      return "--guilds: expected 1-10000, found " + std::to_string(guilds);
+    if (duration.count() < 0)
+      return std::string{"--duration: expected at least 0s"};
+    if (seed < -1 || seed > int64_t{UINT32_MAX})
+      return "--seed: expected -1-4294967295, found " + std::to_string(seed);
+    if (reset && !node.dsn.empty())
+      return std::string{"--reset: only the embedded cluster is reset; drop "
+                         "an external database yourself"};
+    return std::nullopt;
+  }
+};
 
 /// Removes the embedded cluster's data directory, if it is one.
 std::optional<std::string> reset_cluster(const std::string& dir) {
@@ -334,14 +260,15 @@ int64_t wait_caught_up(caf::actor_system& sys,
   }
 }
 
-int run(const demo_options& opts) {
+int run(demo_config& opts) {
   if (opts.reset)
     if (auto err = reset_cluster(opts.node.data_dir)) {
       std::cerr << "es-demo: " << *err << "\n";
       return 1;
     }
-  caf::actor_system_config cfg;
-  caf::actor_system sys{cfg};
+  if (opts.console_port != 0)
+    opts.console.port = opts.console_port;
+  caf::actor_system sys{opts};
   auto started = es::start(sys, opts.node);
   if (!started) {
     std::cerr << "es-demo: cannot start the store: "
@@ -356,7 +283,8 @@ int run(const demo_options& opts) {
   auto& games_projection = projections[0];
   auto& board_projection = projections[1];
 
-  auto seed = opts.seed.value_or(std::random_device{}());
+  auto seed = opts.seed >= 0 ? static_cast<uint32_t>(opts.seed)
+                            : std::random_device{}();
   auto plans = es::demo::plan_games(opts.games, opts.guilds, seed);
   auto cat = store.catalog();
   std::vector<std::vector<es::demo::turn>> scripts;
@@ -379,7 +307,10 @@ int run(const demo_options& opts) {
   auto began = clock_type::now();
   for (size_t i = 0; i < plans.size(); ++i) {
     auto turns = scripts[i].size();
-    auto pace = turns == 0 ? 0ms : opts.duration / static_cast<int64_t>(turns);
+    auto pace = turns == 0
+                    ? 0ms
+                    : std::chrono::duration_cast<std::chrono::milliseconds>(
+                          opts.duration / static_cast<int64_t>(turns));
     players.push_back(es::demo::spawn_game_player(
         sys, store.node(), es::game::stream_id(plans[i].game_id),
         std::move(scripts[i]), pace, counters, self));
@@ -454,20 +385,27 @@ int run(const demo_options& opts) {
 } // namespace
 
 int main(int argc, char** argv) {
-  demo_options opts;
-  for (int i = 1; i < argc; ++i)
-    if (std::string{argv[i]} == "--help" || std::string{argv[i]} == "-h") {
-      std::cout << usage;
-      return 0;
-    }
-  if (auto err = parse(argc, argv, opts)) {
-    std::cerr << "es-demo: " << *err << "\n" << usage;
+  demo_config cfg;
+  auto err = cfg.parse(argc, argv);
+  std::optional<std::string> bad;
+  if (err)
+    bad = es::describe(err);
+  else if (!cfg.remainder.empty())
+    bad = "unexpected argument '" + cfg.remainder.front() + "'";
+  else
+    bad = cfg.check();
+  if (bad) {
+    std::cerr << "es-demo: " << *bad << "\n(es-demo --help lists the options)\n";
     return 2;
   }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  for (auto& w : cfg.warnings())
+    std::cerr << "es-demo: warning: " << w << "\n";
   // Logs go to stderr: stdout carries the summary only.
   spdlog::set_default_logger(spdlog::stderr_color_mt("es-demo"));
   spdlog::set_level(spdlog::level::warn);
   auto set = stop_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return run(opts);
+  return run(cfg);
 }

@@ -53,14 +53,14 @@ BOOST_AUTO_TEST_CASE(short_runs_are_consistent_and_add_to_the_store) {
              != std::string::npos);
   auto before = stored_games(first.out());
   BOOST_TEST(before >= 24);
-  child_process second{ES_DEMO, on_test_db({"--games=8", "--duration=0"})};
+  child_process second{ES_DEMO, on_test_db({"--games=8", "--duration=0s"})};
   BOOST_TEST_REQUIRE(second.wait(300s) == 0, second.out() << second.err());
   BOOST_TEST(second.last_line() == consistent);
   BOOST_TEST(stored_games(second.out()) == before + 8);
 }
 
 BOOST_AUTO_TEST_CASE(a_tampered_read_model_is_not_consistent) {
-  child_process first{ES_DEMO, on_test_db({"--games", "8", "--duration", "0"})};
+  child_process first{ES_DEMO, on_test_db({"--games", "8", "--duration", "0s"})};
   BOOST_TEST_REQUIRE(first.wait(300s) == 0, first.out() << first.err());
   // Someone edits the leaderboard's rows behind the projection's back.
   auto direct = open_store();
@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(a_tampered_read_model_is_not_consistent) {
       "(SELECT min(player_id) FROM es_leaderboard "
       " WHERE projection = 'leaderboard')");
   BOOST_REQUIRE(static_cast<bool>(res));
-  child_process second{ES_DEMO, on_test_db({"--games", "4", "--duration", "0"})};
+  child_process second{ES_DEMO, on_test_db({"--games", "4", "--duration", "0s"})};
   BOOST_TEST(second.wait(300s) == 1);
   BOOST_TEST(second.last_line() == "projections consistent: no");
   BOOST_TEST(second.out().find("leaderboard projection:") != std::string::npos);
@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(a_tampered_read_model_is_not_consistent) {
 }
 
 BOOST_AUTO_TEST_CASE(sigint_stops_the_games_early_and_still_checks) {
-  child_process demo{ES_DEMO, on_test_db({"--games", "40", "--duration", "2m"})};
+  child_process demo{ES_DEMO, on_test_db({"--games", "40", "--duration", "2min"})};
   // Some turns landed (the progress bar goes to stderr, the summary later).
   auto until = std::chrono::steady_clock::now() + 120s;
   while (demo.err().find(" events") == std::string::npos
@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(sigint_stops_the_games_early_and_still_checks) {
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_ends_a_lingering_demo_cleanly) {
-  child_process demo{ES_DEMO, on_test_db({"--games", "4", "--duration", "0",
+  child_process demo{ES_DEMO, on_test_db({"--games", "4", "--duration", "0s",
                                           "--linger"})};
   BOOST_TEST_REQUIRE(demo.wait_for_output(consistent, 120s), demo.err());
   std::this_thread::sleep_for(500ms);
@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(reset_empties_the_embedded_cluster) {
   auto dir = "/tmp/es-demo-reset-" + std::to_string(::getpid());
   auto run = [&](std::vector<std::string> more) {
     child_process demo{ES_DEMO, with({"--data-dir", dir, "--games", "4",
-                                      "--duration", "0"},
+                                      "--duration", "0s"},
                                      more)};
     BOOST_TEST_REQUIRE(demo.wait(300s) == 0, demo.out() << demo.err());
     BOOST_TEST(demo.last_line() == consistent);
@@ -128,9 +128,11 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_named) {
     BOOST_TEST(demo.wait(60s) == 2);
     BOOST_TEST(demo.err().find(named) != std::string::npos, demo.err());
   };
-  refused({"--games", "0"}, "--games");
-  refused({"--games"}, "--games");
-  refused({"--duration", "soon"}, "--duration");
-  refused({"--frobnicate"}, "'--frobnicate'");
+  refused({"--games", "0"}, "--games: expected 1-100000, found 0");
+  refused({"--games"}, "option games: needs a value");
+  refused({"--duration", "soon"}, "option duration: invalid value 'soon'");
+  refused({"--frobnicate"}, "unknown option --frobnicate");
   refused({"--dsn", "host=x", "--reset"}, "--reset");
+  refused({"--console.bind", "0.0.0.0"}, "option console.bind");
+  refused({"--store.pool-size", "0"}, "pool-size");
 }
