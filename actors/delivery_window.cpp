@@ -41,9 +41,9 @@ bool delivery_window::offer(int64_t position, std::string partition,
   if (position <= head_ || full())
     return false;
   head_ = position;
-  entries_.emplace_hint(entries_.end(), position,
-                        entry{std::move(partition), 0, 0, false, time_point{},
-                              std::move(event)});
+  entries_.push_back(entry{position, std::move(partition), 0, 0, false, false,
+                           time_point{}, std::move(event)});
+  ++live_;
   return true;
 }
 
@@ -63,8 +63,9 @@ std::vector<delivery> delivery_window::next_batch(time_point now, size_t max,
                                                   const accept_fn& accepts,
                                                   uint32_t owner) {
   std::vector<delivery> out;
-  if (in_flight_ == entries_.size())
+  if (in_flight_ == live_)
     return out; // nothing queued
+  out.reserve(std::min(max, live_ - in_flight_));
   // Partitions whose later events wait: one with an event in flight before
   // this call (busy_partitions_), or with an earlier queued event that
   // cannot go now. `mine`: partitions taken into this batch, whose later
@@ -72,20 +73,27 @@ std::vector<delivery> delivery_window::next_batch(time_point now, size_t max,
   std::unordered_set<std::string_view> blocked;
   std::unordered_set<std::string_view> mine;
   auto deadline = now + opts_.ack_timeout;
-  for (auto it = entries_.begin(); it != entries_.end() && out.size() < max;
-       ++it) {
-    auto& e = it->second;
-    if (e.in_flight)
+  // The first queued event left behind: where the next call starts.
+  std::optional<int64_t> left;
+  auto it = std::lower_bound(
+      entries_.begin(), entries_.end(), queued_from_,
+      [](const entry& e, int64_t p) { return e.position < p; });
+  for (; it != entries_.end() && out.size() < max; ++it) {
+    auto& e = *it;
+    if (e.settled || e.in_flight)
       continue;
     bool partitioned = !e.partition.empty();
-    std::string_view part = e.partition; // stable: the node stays put
+    std::string_view part = e.partition; // stable: entries never move
     if (partitioned
         && (blocked.count(part) != 0
             || (mine.count(part) == 0
-                && busy_partitions_.find(part) != busy_partitions_.end())))
+                && busy_partitions_.find(part) != busy_partitions_.end()))) {
+      left = left.value_or(e.position);
       continue;
+    }
     bool due = e.at <= now;
     if (!due || (accepts && !accepts(part))) {
+      left = left.value_or(e.position);
       if (partitioned)
         blocked.insert(part);
       else if (due)
@@ -93,18 +101,22 @@ std::vector<delivery> delivery_window::next_batch(time_point now, size_t max,
       continue;
     }
     if (e.at != time_point{})
-      retries_.erase({e.at, it->first});
+      retries_.erase({e.at, e.position});
     e.attempts += 1;
     e.owner = owner;
     e.in_flight = true;
     e.at = deadline;
     ++in_flight_;
-    out.push_back(delivery{it->first, e.partition, e.attempts, e.event});
+    out.push_back(delivery{e.position, e.partition, e.attempts, e.event});
     if (partitioned) {
       ++busy_partitions_[e.partition];
       mine.insert(part);
     }
   }
+  if (left)
+    queued_from_ = *left;
+  else
+    queued_from_ = it == entries_.end() ? head_ + 1 : it->position;
   if (!out.empty()) {
     batch b{deadline, {}};
     b.positions.reserve(out.size());
@@ -117,8 +129,8 @@ std::vector<delivery> delivery_window::next_batch(time_point now, size_t max,
 
 bool delivery_window::in_flight_for(int64_t position,
                                     time_point deadline) const {
-  auto it = find_in_flight(position);
-  return it != entries_.end() && it->second.at == deadline;
+  auto* e = find(position, true);
+  return e != nullptr && e->at == deadline;
 }
 
 void delivery_window::drop_settled_batches() {
@@ -134,20 +146,25 @@ void delivery_window::drop_settled_batches() {
   }
 }
 
-delivery_window::entry_map::iterator
-delivery_window::find_in_flight(int64_t position) {
-  auto it = entries_.find(position);
-  return it != entries_.end() && it->second.in_flight ? it : entries_.end();
+const delivery_window::entry*
+delivery_window::find(int64_t position, bool in_flight_only) const {
+  auto it = std::lower_bound(
+      entries_.begin(), entries_.end(), position,
+      [](const entry& e, int64_t p) { return e.position < p; });
+  if (it == entries_.end() || it->position != position || it->settled
+      || (in_flight_only && !it->in_flight))
+    return nullptr;
+  return &*it;
 }
 
-delivery_window::entry_map::const_iterator
-delivery_window::find_in_flight(int64_t position) const {
-  auto it = entries_.find(position);
-  return it != entries_.end() && it->second.in_flight ? it : entries_.end();
+delivery_window::entry* delivery_window::find(int64_t position,
+                                              bool in_flight_only) {
+  return const_cast<entry*>(
+      static_cast<const delivery_window*>(this)->find(position,
+                                                      in_flight_only));
 }
 
-void delivery_window::landed(entry_map::iterator it) {
-  auto& e = it->second;
+void delivery_window::landed(entry& e) {
   e.in_flight = false;
   --in_flight_;
   if (e.partition.empty())
@@ -157,41 +174,58 @@ void delivery_window::landed(entry_map::iterator it) {
     busy_partitions_.erase(busy);
 }
 
+void delivery_window::settle(entry& e) {
+  e.settled = true;
+  e.event.reset();
+  std::string{}.swap(e.partition);
+  --live_;
+  ++tombstones_;
+  while (!entries_.empty() && entries_.front().settled) {
+    entries_.pop_front();
+    --tombstones_;
+  }
+  if (tombstones_ > 64 && tombstones_ > live_) {
+    entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                  [](const entry& x) { return x.settled; }),
+                   entries_.end());
+    tombstones_ = 0;
+  }
+}
+
 bool delivery_window::ack(int64_t position) {
-  auto it = find_in_flight(position);
-  if (it == entries_.end())
+  auto* e = find(position, true);
+  if (e == nullptr)
     return false;
-  landed(it);
-  entries_.erase(it);
+  landed(*e);
+  settle(*e);
   ++settled_since_save_;
   return true;
 }
 
-std::optional<parked> delivery_window::fail(entry_map::iterator it,
-                                            time_point now,
+std::optional<parked> delivery_window::fail(entry& e, time_point now,
                                             std::string reason) {
-  auto& e = it->second;
   if (e.attempts >= opts_.max_attempts) {
     ++settled_since_save_;
-    parked out{it->first, e.attempts, std::move(reason)};
-    entries_.erase(it);
+    parked out{e.position, e.attempts, std::move(reason)};
+    settle(e);
     return out;
   }
   auto delay = opts_.retry_delay;
   for (uint32_t k = 1; k < e.attempts && delay < opts_.retry_delay_max; ++k)
     delay *= 2;
   e.at = now + std::min(delay, opts_.retry_delay_max);
-  retries_.emplace(e.at, it->first);
+  retries_.emplace(e.at, e.position);
+  requeued(e.position);
   return std::nullopt;
 }
 
 std::optional<parked> delivery_window::nack(int64_t position, time_point now,
                                             std::string reason) {
-  auto it = find_in_flight(position);
-  if (it == entries_.end())
+  auto* e = find(position, true);
+  if (e == nullptr)
     return std::nullopt;
-  landed(it);
-  return fail(it, now, std::move(reason));
+  landed(*e);
+  return fail(*e, now, std::move(reason));
 }
 
 std::vector<parked>
@@ -203,20 +237,20 @@ delivery_window::expire(time_point now,
     auto due = std::move(batches_.front());
     batches_.pop_front();
     for (auto position : due.positions) {
-      if (!in_flight_for(position, due.deadline))
+      auto* e = find(position, true);
+      if (e == nullptr || e->at != due.deadline)
         continue; // settled, or out again in a later batch
-      auto it = entries_.find(position);
       if (expired != nullptr)
-        expired->emplace_back(position, it->second.owner);
-      auto attempts = it->second.attempts;
-      landed(it);
+        expired->emplace_back(position, e->owner);
+      auto attempts = e->attempts;
+      landed(*e);
       auto why = "not acknowledged within "
                  + std::to_string(std::chrono::duration_cast<
                                       std::chrono::milliseconds>(
                                       opts_.ack_timeout)
                                       .count())
                  + " ms (attempt " + std::to_string(attempts) + ")";
-      if (auto p = fail(it, now, std::move(why)))
+      if (auto p = fail(*e, now, std::move(why)))
         out.push_back(std::move(*p));
     }
     drop_settled_batches();
@@ -226,39 +260,40 @@ delivery_window::expire(time_point now,
 
 void delivery_window::release(const std::vector<int64_t>& positions) {
   for (auto position : positions) {
-    auto it = find_in_flight(position);
-    if (it == entries_.end())
+    auto* e = find(position, true);
+    if (e == nullptr)
       continue;
-    landed(it);
-    it->second.attempts -= 1; // the attempt did not happen
-    it->second.at = time_point{};
+    landed(*e);
+    e->attempts -= 1; // the attempt did not happen
+    e->at = time_point{};
+    requeued(position);
   }
 }
 
 std::optional<uint32_t> delivery_window::owner_of(int64_t position) const {
-  auto it = find_in_flight(position);
-  if (it == entries_.end())
+  auto* e = find(position, true);
+  if (e == nullptr)
     return std::nullopt;
-  return it->second.owner;
+  return e->owner;
 }
 
 std::vector<int64_t> delivery_window::in_flight_at(uint32_t owner) const {
   std::vector<int64_t> out;
-  for (auto& [position, e] : entries_)
-    if (e.in_flight && e.owner == owner)
-      out.push_back(position);
+  for (auto& e : entries_)
+    if (!e.settled && e.in_flight && e.owner == owner)
+      out.push_back(e.position);
   return out;
 }
 
 std::optional<uint32_t> delivery_window::attempt_of(int64_t position) const {
-  auto it = find_in_flight(position);
-  if (it == entries_.end())
+  auto* e = find(position, true);
+  if (e == nullptr)
     return std::nullopt;
-  return it->second.attempts;
+  return e->attempts;
 }
 
 int64_t delivery_window::checkpoint() const noexcept {
-  auto lowest = entries_.empty() ? head_ + 1 : entries_.begin()->first;
+  auto lowest = entries_.empty() ? head_ + 1 : entries_.front().position;
   return std::max(saved_, lowest - 1);
 }
 

@@ -184,47 +184,63 @@ public:
   std::optional<time_point> next_wakeup();
 
   bool full() const noexcept { return size() >= opts_.max_buffered; }
-  size_t size() const noexcept { return entries_.size(); }
-  size_t queued() const noexcept { return entries_.size() - in_flight_; }
+  size_t size() const noexcept { return live_; }
+  size_t queued() const noexcept { return live_ - in_flight_; }
   size_t in_flight() const noexcept { return in_flight_; }
   /// The highest position offered or scanned.
   int64_t head() const noexcept { return head_; }
   const delivery_options& options() const noexcept { return opts_; }
 
 private:
+  /// An event offered and not yet settled; settled ones stay behind as
+  /// tombstones (no payload) until they reach the front or `compact` drops
+  /// them, so an entry never moves while it is live.
   struct entry {
+    int64_t position = 0;
     std::string partition;
     /// Deliveries so far.
     uint32_t attempts = 0;
     /// In flight: at which owner.
     uint32_t owner = 0;
     bool in_flight = false;
+    bool settled = false;
     /// Not before (retries), or the ack deadline (in flight).
     time_point at;
     event_ptr event;
   };
-  using entry_map = std::pmr::map<int64_t, entry>;
 
-  /// The entry at `position` if it is in flight, else end.
-  entry_map::iterator find_in_flight(int64_t position);
-  entry_map::const_iterator find_in_flight(int64_t position) const;
+  /// The live entry at `position` (in flight, when asked), or null. The
+  /// pointer is good until the next settlement.
+  entry* find(int64_t position, bool in_flight_only);
+  const entry* find(int64_t position, bool in_flight_only) const;
 
-  /// Takes `it` out of flight (bookkeeping of the deadline and of
-  /// `busy_partitions_`).
-  void landed(entry_map::iterator it);
+  /// Takes `e` out of flight (bookkeeping of `busy_partitions_`).
+  void landed(entry& e);
 
-  /// Back to the queue after a failed attempt, or parked (then erased).
-  std::optional<parked> fail(entry_map::iterator it, time_point now,
-                             std::string reason);
+  /// Back to the queue after a failed attempt, or parked (then settled).
+  std::optional<parked> fail(entry& e, time_point now, std::string reason);
+
+  /// Settles `e`: a tombstone, dropped from the front at once and from the
+  /// middle once tombstones outnumber the live entries.
+  void settle(entry& e);
+
+  /// `position` is queued again: `next_batch` must look from there.
+  void requeued(int64_t position) noexcept {
+    queued_from_ = std::min(queued_from_, position);
+  }
 
   delivery_options opts_;
-  /// Recycles the nodes of the containers below: every event passes
-  /// through them, and a node pool spares the allocator (and its lock) a
-  /// call per step. Declared first: destroyed after them.
+  /// Recycles the nodes of `retries_`. Declared first: destroyed after it.
   std::pmr::unsynchronized_pool_resource nodes_;
-  /// Every event offered and not settled, queued or in flight, by
-  /// position: an event stays in its node from offer to settlement.
-  entry_map entries_{&nodes_};
+  /// Every event offered, by position (offers come in position order, so
+  /// appending keeps it sorted; lookups are binary searches). The front is
+  /// always live: the lowest event not settled.
+  std::deque<entry> entries_;
+  size_t live_ = 0;
+  size_t tombstones_ = 0;
+  /// No queued entry lies below this position (a hint for `next_batch`,
+  /// which would otherwise walk past every event in flight each call).
+  int64_t queued_from_ = 0;
   size_t in_flight_ = 0;
   /// The events handed out by one `next_batch` call, which share their ack
   /// deadline. In call order, so by deadline too (time only moves forward

@@ -410,7 +410,9 @@ bool send_batch(self_ptr self, size_t slot, clock::time_point now) {
     return false;
   event_batch batch;
   batch.events.reserve(picked.size());
-  std::vector<sent> out;
+  // Shared by both answer handlers: one allocation per batch.
+  auto sent_ptr = std::make_shared<std::vector<sent>>();
+  auto& out = *sent_ptr;
   out.reserve(picked.size());
   for (auto& d : picked) {
     if (auto bad = st.undeliverable.find(d.position);
@@ -431,11 +433,13 @@ bool send_batch(self_ptr self, size_t slot, clock::time_point now) {
   // clock, shared by every subscription; a subscriber that dies answers
   // with an error, and one that lives answers at most once per attempt.
   self->request(subscriber, caf::infinite, deliver_atom_v, std::move(batch))
-      .then([self, out](batch_ack& ack) { on_answer(self, out, ack); },
-            [=](caf::error& err) {
+      .then([self, sent_ptr](batch_ack& ack) {
+              on_answer(self, *sent_ptr, ack);
+            },
+            [self, sent_ptr, slot, subscriber](caf::error& err) {
               if (self->state.subscribers[slot] != subscriber)
                 return; // a dead subscriber's: its events were released
-              on_answer(self, out, batch_ack{0, describe(err)});
+              on_answer(self, *sent_ptr, batch_ack{0, describe(err)});
             });
   return true;
 }
