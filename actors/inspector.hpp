@@ -14,6 +14,9 @@
 // the inspector about it (`register_projection`) so that the console can
 // show and rebuild it.
 //
+// `status` reports the inspector's uptime: it is published right after the
+// node starts, so it stands for the store's.
+//
 // Metrics: it samples the pool's counters once a second (the last minute
 // is kept) for the append rate and the mean group-commit size. The store
 // measures no append latency yet; the reply says so rather than invent one.

@@ -34,6 +34,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <csignal>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace {
@@ -106,6 +108,8 @@ int own(caf::actor_system& sys, const std::string& dsn, const std::string& name,
 
 int console(caf::actor_system& sys, const std::string& dsn,
             const std::string& category, const std::string& port_file) {
+  // Dies with the test, even when the test itself crashes.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   auto store = es::start(sys, peer_options(dsn));
   if (!store) {
     std::cerr << "es-test-peer: " << es::describe(store.error()) << '\n';

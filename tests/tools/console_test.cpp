@@ -17,6 +17,7 @@
 #include <caf/io/middleman.hpp>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <csignal>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include <sstream>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,16 +72,23 @@ public:
   /// Runs `exe` with `args`, stdout and stderr to files, with `env` added
   /// to this process's environment.
   child(const std::string& exe, std::vector<std::string> args,
-        std::vector<std::string> env = {})
+        std::vector<std::string> env = {}, const std::string& input = {})
       : out_(temp_path("out")), err_(temp_path("err")) {
     args.insert(args.begin(), exe);
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
     argv.push_back(nullptr);
+    // `env` replaces variables of the same name.
     std::vector<std::string> envs;
-    for (char** e = environ; *e != nullptr; ++e)
-      envs.emplace_back(*e);
+    for (char** e = environ; *e != nullptr; ++e) {
+      std::string var{*e};
+      auto name = var.substr(0, var.find('=') + 1);
+      if (std::none_of(env.begin(), env.end(), [&](const std::string& x) {
+            return x.rfind(name, 0) == 0;
+          }))
+        envs.push_back(std::move(var));
+    }
     for (auto& e : env)
       envs.push_back(e);
     std::vector<char*> envp;
@@ -88,6 +97,8 @@ public:
     envp.push_back(nullptr);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
+    if (!input.empty())
+      posix_spawn_file_actions_addopen(&fa, 0, input.c_str(), O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(),
@@ -442,6 +453,41 @@ BOOST_AUTO_TEST_CASE(tail_follows_new_events_until_interrupted) {
   BOOST_TEST(!contains(tail.out(), "\"Ann\""));
   tail.signal(SIGINT);
   BOOST_TEST(tail.wait() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(interactive)
+
+BOOST_AUTO_TEST_CASE(runs_commands_line_by_line_until_quit) {
+  auto& p = peer();
+  auto input = temp_path("input");
+  {
+    std::ofstream in{input};
+    in << "status\n\nstream " << p.category << "-nope\nfrobnicate\nhealth\n"
+       << "quit\nstatus\n";
+  }
+  auto home = temp_path("home");
+  ::mkdir(home.c_str(), 0700);
+  child c{ES_CONSOLE, {"--port", std::to_string(p.port)},
+          {"HOME=" + home}, input};
+  BOOST_TEST(c.wait() == 0);
+  auto out = c.out();
+  auto err = c.err();
+  BOOST_TEST(contains(out, "connected. Type help"));
+  BOOST_TEST(contains(out, "COMPONENT"));
+  BOOST_TEST(contains(out, "circuit breaker"));
+  // Errors are printed and the session goes on; nothing after quit runs.
+  BOOST_TEST(contains(err, p.category + "-nope"), err);
+  BOOST_TEST(contains(err, "unknown command 'frobnicate'"), err);
+  auto first = out.find("COMPONENT");
+  BOOST_TEST(out.find("COMPONENT", first + 1) == std::string::npos);
+  // The history is kept in the home directory.
+  auto history = slurp(home + "/.es_console_history");
+  BOOST_TEST(contains(history, "health"), history);
+  std::remove((home + "/.es_console_history").c_str());
+  ::rmdir(home.c_str());
+  std::remove(input.c_str());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
