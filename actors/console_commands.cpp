@@ -11,7 +11,7 @@
 #include <optional>
 
 #ifndef ES_VERSION
-#  define ES_VERSION "unknown"
+#define ES_VERSION "unknown"
 #endif
 
 namespace es {
@@ -21,16 +21,15 @@ namespace {
 caf::error usage_error(const std::string& what, console_verb verb) {
   for (auto& h : command_table())
     if (h.verb == verb)
-      return make_error(ec::invalid_argument,
-                        what + "; usage: " + h.usage);
+      return make_error(ec::invalid_argument, what + "; usage: " + h.usage);
   return make_error(ec::invalid_argument, what);
 }
 
 /// A non-negative integer, whole word.
 std::optional<int64_t> to_int(std::string_view text) {
   int64_t out = 0;
-  auto [end, err] = std::from_chars(text.data(), text.data() + text.size(),
-                                    out);
+  auto [end, err] =
+      std::from_chars(text.data(), text.data() + text.size(), out);
   if (err != std::errc{} || end != text.data() + text.size() || out < 0)
     return std::nullopt;
   return out;
@@ -76,8 +75,7 @@ const char* to_string(console_verb x) noexcept {
 
 const std::vector<command_help>& command_table() {
   static const std::vector<command_help> table{
-      {console_verb::status, "status",
-       "components, uptime and versions"},
+      {console_verb::status, "status", "components, uptime and versions"},
       {console_verb::health, "health",
        "connection pool, circuit breaker and outage queue"},
       {console_verb::streams, "streams [AFTER] [COUNT]",
@@ -125,10 +123,10 @@ caf::expected<log_filter> parse_filter(std::string_view text) {
   auto colon = text.find(':');
   if (colon == std::string_view::npos || colon + 1 == text.size())
     return make_error(ec::invalid_argument,
-                      "bad filter '" + std::string{text}
-                          + "': expected all, category:NAME, type:T1,T2, "
-                            "guild:ID, actor:ID, correlation:ID or "
-                            "causation:ID");
+                      "bad filter '" + std::string{text} +
+                          "': expected all, category:NAME, type:T1,T2, "
+                          "guild:ID, actor:ID, correlation:ID or "
+                          "causation:ID");
   auto key = text.substr(0, colon);
   std::string value{text.substr(colon + 1)};
   if (key == "category")
@@ -138,9 +136,9 @@ caf::expected<log_filter> parse_filter(std::string_view text) {
     size_t start = 0;
     for (;;) {
       auto comma = value.find(',', start);
-      auto one = value.substr(start, comma == std::string::npos
-                                         ? std::string::npos
-                                         : comma - start);
+      auto one =
+          value.substr(start, comma == std::string::npos ? std::string::npos
+                                                         : comma - start);
       if (!one.empty())
         types.push_back(one);
       if (comma == std::string::npos)
@@ -158,9 +156,9 @@ caf::expected<log_filter> parse_filter(std::string_view text) {
     return log_filter::metadata(kind::correlation, value);
   if (key == "causation")
     return log_filter::metadata(kind::causation, value);
-  return make_error(ec::invalid_argument,
-                    "bad filter '" + std::string{text} + "': unknown key '"
-                        + std::string{key} + "'");
+  return make_error(ec::invalid_argument, "bad filter '" + std::string{text} +
+                                              "': unknown key '" +
+                                              std::string{key} + "'");
 }
 
 std::string to_string(const log_filter& filter) {
@@ -189,8 +187,8 @@ std::string to_string(const log_filter& filter) {
   return "?";
 }
 
-caf::expected<console_command> parse_command(
-    const std::vector<std::string>& words) {
+caf::expected<console_command>
+parse_command(const std::vector<std::string>& words) {
   if (words.empty())
     return make_error(ec::invalid_argument,
                       "no command; type help for the list");
@@ -202,8 +200,7 @@ caf::expected<console_command> parse_command(
       found = &h;
   if (found == nullptr)
     return make_error(ec::invalid_argument,
-                      "unknown command '" + name
-                          + "'; type help for the list");
+                      "unknown command '" + name + "'; type help for the list");
   cmd.verb = found->verb;
   auto args = words.size() - 1;
   auto arity = [&](size_t min, size_t max) -> caf::error {
@@ -218,9 +215,9 @@ caf::expected<console_command> parse_command(
       return {};
     auto n = to_int(words[i]);
     if (!n || *n == 0 || static_cast<size_t>(*n) > console_max_count)
-      return usage_error("COUNT must be a number from 1 to "
-                             + std::to_string(console_max_count) + ", not '"
-                             + words[i] + "'",
+      return usage_error("COUNT must be a number from 1 to " +
+                             std::to_string(console_max_count) + ", not '" +
+                             words[i] + "'",
                          cmd.verb);
     cmd.count = static_cast<size_t>(*n);
     return {};
@@ -250,8 +247,8 @@ caf::expected<console_command> parse_command(
     if (args >= 2) {
       auto n = to_int(words[2]);
       if (!n || *n == 0)
-        return usage_error("FROM must be a stream version (1 or more), not '"
-                               + words[2] + "'",
+        return usage_error("FROM must be a stream version (1 or more), not '" +
+                               words[2] + "'",
                            cmd.verb);
       cmd.from = *n;
     }

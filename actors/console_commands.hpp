@@ -75,8 +75,8 @@ inline constexpr size_t console_max_count = 1000;
 /// problem: an empty line, an unknown command ("unknown command 'x'; type
 /// help for the list"), a missing or extra argument, a bad number or
 /// filter.
-caf::expected<console_command> parse_command(
-    const std::vector<std::string>& words);
+caf::expected<console_command>
+parse_command(const std::vector<std::string>& words);
 
 /// Parses a tail filter: empty or "all" (every event), "category:NAME",
 /// "type:T1,T2,...", "guild:ID", "actor:ID", "correlation:ID",

@@ -234,8 +234,8 @@ std::string catalog(const registry::catalog& cat) {
     for (auto v : versions) {
       auto* mod = cat.find(type, v);
       auto* next = cat.find(type, v + 1);
-      if ((mod != nullptr && mod->upcast)
-          || (next != nullptr && next->upcast_previous))
+      if ((mod != nullptr && mod->upcast) ||
+          (next != nullptr && next->upcast_previous))
         str(w, std::to_string(v) + "->" + std::to_string(v + 1));
     }
     w.EndArray();

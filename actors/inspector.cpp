@@ -10,7 +10,6 @@
 #include <caf/exit_reason.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/send.hpp>
-
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
@@ -48,16 +47,15 @@ void fail(reply rp, const caf::error& err) {
 
 /// Runs `read` on a pool connection (the pool's generic read, see the
 /// header); `next` gets its JSON.
-void db_read(self_ptr self, reply rp,
-             std::function<caf::expected<std::string>(storage::event_store&)>
-                 read,
-             std::function<void(std::string&)> next) {
+void db_read(
+    self_ptr self, reply rp,
+    std::function<caf::expected<std::string>(storage::event_store&)> read,
+    std::function<void(std::string&)> next) {
   projection_op op;
   op.what = projection_op::kind::query;
   op.name = "console";
   op.read = std::move(read);
-  self
-      ->request(self->state.node, self->state.request_timeout, project_atom_v,
+  self->request(self->state.node, self->state.request_timeout, project_atom_v,
                 std::move(op))
       .then([=](projection_reply& r) mutable { next(r.answer); },
             [=](caf::error& err) mutable { fail(rp, err); });
@@ -83,7 +81,8 @@ caf::expected<std::string> read_stored_subscriptions(storage::event_store& s) {
   });
 }
 
-using sub_list = std::vector<std::pair<subscription_actor, subscription_status>>;
+using sub_list =
+    std::vector<std::pair<subscription_actor, subscription_status>>;
 
 /// Asks the node for its subscriptions and each for its status; `next`
 /// gets them by name (those that ended meanwhile are left out).
@@ -96,10 +95,9 @@ void with_subscriptions(self_ptr self, reply rp,
             auto acc = std::make_shared<sub_list>();
             auto left = std::make_shared<size_t>(subs.size());
             auto finish = [acc, next]() mutable {
-              std::sort(acc->begin(), acc->end(),
-                        [](auto& x, auto& y) {
-                          return x.second.name < y.second.name;
-                        });
+              std::sort(acc->begin(), acc->end(), [](auto& x, auto& y) {
+                return x.second.name < y.second.name;
+              });
               next(*acc);
             };
             if (subs.empty()) {
@@ -130,10 +128,8 @@ using component_list = std::vector<std::pair<std::string, caf::actor>>;
 void with_components(self_ptr self, reply rp,
                      std::function<void(component_list&)> next) {
   static const std::vector<std::pair<const char*, component>> all{
-      {"registry", component::registry},
-      {"pool", component::pool},
-      {"router", component::router},
-      {"dispatcher", component::dispatcher},
+      {"registry", component::registry}, {"pool", component::pool},
+      {"router", component::router},     {"dispatcher", component::dispatcher},
       {"session", component::session},
   };
   auto acc = std::make_shared<component_list>();
@@ -142,8 +138,7 @@ void with_components(self_ptr self, reply rp,
   auto left = std::make_shared<size_t>(all.size());
   auto failed = std::make_shared<bool>(false);
   for (size_t i = 0; i < all.size(); ++i) {
-    self
-        ->request(self->state.node, self->state.request_timeout, status_atom_v,
+    self->request(self->state.node, self->state.request_timeout, status_atom_v,
                   all[i].second)
         .then(
             [=](caf::actor& a) mutable {
@@ -186,9 +181,9 @@ void run_status(self_ptr self, reply rp) {
                       cj::field(w, "store_version", store_version());
                       cj::field(w, "protocol", console_protocol_version);
                       cj::field(w, "caf_version",
-                                std::to_string(CAF_VERSION / 10000) + "."
-                                    + std::to_string(CAF_VERSION / 100 % 100)
-                                    + "." + std::to_string(CAF_VERSION % 100));
+                                std::to_string(CAF_VERSION / 10000) + "." +
+                                    std::to_string(CAF_VERSION / 100 % 100) +
+                                    "." + std::to_string(CAF_VERSION % 100));
                       cj::field(w, "uptime_s", seconds_since(st.started));
                       w.Key("components");
                       w.StartArray();
@@ -239,8 +234,9 @@ void run_health(self_ptr self, reply rp) {
   self->request(self->state.node, self->state.request_timeout, status_atom_v)
       .then(
           [=](node_status& ns) mutable {
-            rp.deliver(cj::ok(console_verb::health,
-                              json_of([&](cj::writer& w) { cj::write(w, ns.pool); })));
+            rp.deliver(cj::ok(console_verb::health, json_of([&](cj::writer& w) {
+                                cj::write(w, ns.pool);
+                              })));
           },
           [=](caf::error& err) mutable { fail(rp, err); });
 }
@@ -274,20 +270,20 @@ void run_stream(self_ptr self, reply rp, const console_command& cmd) {
             self->request(self->state.node, timeout, read_atom_v, req)
                 .then(
                     [=](event_page& page) mutable {
-                      rp.deliver(cj::ok(
-                          console_verb::stream, json_of([&](cj::writer& w) {
-                            w.StartObject();
-                            w.Key("info");
-                            cj::write(w, info);
-                            w.Key("events");
-                            w.StartArray();
-                            for (auto& ev : page.events)
-                              cj::write(w, ev);
-                            w.EndArray();
-                            cj::field(w, "next", page.next);
-                            cj::field(w, "end", page.end);
-                            w.EndObject();
-                          })));
+                      rp.deliver(cj::ok(console_verb::stream,
+                                        json_of([&](cj::writer& w) {
+                                          w.StartObject();
+                                          w.Key("info");
+                                          cj::write(w, info);
+                                          w.Key("events");
+                                          w.StartArray();
+                                          for (auto& ev : page.events)
+                                            cj::write(w, ev);
+                                          w.EndArray();
+                                          cj::field(w, "next", page.next);
+                                          cj::field(w, "end", page.end);
+                                          w.EndObject();
+                                        })));
                     },
                     [=](caf::error& err) mutable { fail(rp, err); });
           },
@@ -317,9 +313,9 @@ void run_subscriptions(self_ptr self, reply rp) {
                       w.StartObject();
                       cj::field(w, "name", st.name);
                       cj::field(w, "running", true);
-                      cj::field(w, "owner", st.standby
-                                                ? "standby (another process)"
-                                                : "this process");
+                      cj::field(w, "owner",
+                                st.standby ? "standby (another process)"
+                                           : "this process");
                       cj::field(w, "position", st.checkpoint);
                       cj::field(w, "head", st.head);
                       cj::field(w, "lag", lag_of(st.checkpoint));
@@ -386,35 +382,34 @@ void run_parked(self_ptr self, reply rp, const console_command& cmd) {
                           w.EndObject();
                         })));
     };
-    self->request(self->state.node, self->state.request_timeout,
-                  project_atom_v, std::move(op))
-        .then(
-            [=](projection_reply& r) mutable { deliver("stored", r.answer); },
-            [=](caf::error& err) mutable {
-              if (!is(err, ec::not_found)) {
-                fail(rp, err);
-                return;
-              }
-              if (!mine) {
-                fail(rp, make_error(ec::not_found,
-                                    "subscription " + name
-                                        + " does not exist (neither running "
+    self->request(self->state.node, self->state.request_timeout, project_atom_v,
+                  std::move(op))
+        .then([=](projection_reply& r) mutable { deliver("stored", r.answer); },
+              [=](caf::error& err) mutable {
+                if (!is(err, ec::not_found)) {
+                  fail(rp, err);
+                  return;
+                }
+                if (!mine) {
+                  fail(rp, make_error(ec::not_found,
+                                      "subscription " + name +
+                                          " does not exist (neither running "
                                           "here nor stored)"));
-                return;
-              }
-              // A subscription that is not persistent: what it holds.
-              deliver("memory", json_of([&](cj::writer& w) {
-                        w.StartArray();
-                        for (auto& p : mine->parked_events) {
-                          w.StartObject();
-                          cj::field(w, "position", p.position);
-                          cj::field(w, "attempts", p.attempts);
-                          cj::field(w, "reason", p.reason);
-                          w.EndObject();
-                        }
-                        w.EndArray();
-                      }));
-            });
+                  return;
+                }
+                // A subscription that is not persistent: what it holds.
+                deliver("memory", json_of([&](cj::writer& w) {
+                          w.StartArray();
+                          for (auto& p : mine->parked_events) {
+                            w.StartObject();
+                            cj::field(w, "position", p.position);
+                            cj::field(w, "attempts", p.attempts);
+                            cj::field(w, "reason", p.reason);
+                            w.EndObject();
+                          }
+                          w.EndArray();
+                        }));
+              });
   });
 }
 
@@ -427,9 +422,9 @@ void run_replay(self_ptr self, reply rp, const console_command& cmd) {
         target = sub;
     if (!target) {
       fail(rp, make_error(ec::not_found,
-                          "subscription " + name
-                              + " is not running in this process (only a "
-                                "running subscription can replay)"));
+                          "subscription " + name +
+                              " is not running in this process (only a "
+                              "running subscription can replay)"));
       return;
     }
     // Each event may take up to its ack timeout: the subscription bounds it.
@@ -449,15 +444,14 @@ void run_replay(self_ptr self, reply rp, const console_command& cmd) {
 }
 
 void run_registry(self_ptr self, reply rp) {
-  self
-      ->request(self->state.node, self->state.request_timeout, status_atom_v,
+  self->request(self->state.node, self->state.request_timeout, status_atom_v,
                 component::registry)
       .then(
           [=](caf::actor& a) mutable {
             auto reg = caf::actor_cast<registry_actor>(a);
             if (!reg) {
-              fail(rp, make_error(ec::unavailable,
-                                  "the registry is not running"));
+              fail(rp,
+                   make_error(ec::unavailable, "the registry is not running"));
               return;
             }
             self->request(reg, self->state.request_timeout, catalog_atom_v)
@@ -474,8 +468,8 @@ void run_registry(self_ptr self, reply rp) {
 /// Appends per second between the sample `window` ago (or the oldest) and
 /// `now`; -1 without an older sample.
 double rate(const std::deque<inspector_state::sample>& samples,
-            const inspector_state::sample& now,
-            std::chrono::seconds window, bool transactions = false) {
+            const inspector_state::sample& now, std::chrono::seconds window,
+            bool transactions = false) {
   const inspector_state::sample* base = nullptr;
   for (auto& s : samples)
     if (now.at - s.at <= window && now.at > s.at) {
@@ -530,13 +524,13 @@ void run_metrics(self_ptr self, reply rp) {
                               cj::field(w, "transaction_rate_10s",
                                         rate(st.samples, now,
                                              std::chrono::seconds{10}, true));
-                              cj::field(w, "mean_group_size",
-                                        ns.pool.transactions == 0
-                                            ? 0.0
-                                            : static_cast<double>(
-                                                  ns.pool.appends)
-                                                  / static_cast<double>(
-                                                      ns.pool.transactions));
+                              cj::field(
+                                  w, "mean_group_size",
+                                  ns.pool.transactions == 0
+                                      ? 0.0
+                                      : static_cast<double>(ns.pool.appends) /
+                                            static_cast<double>(
+                                                ns.pool.transactions));
                               cj::field(w, "queued", ns.pool.queued);
                               cj::field(w, "retried", ns.pool.retried);
                               cj::field(w, "timed_out", ns.pool.timed_out);
@@ -547,7 +541,7 @@ void run_metrics(self_ptr self, reply rp) {
                               cj::field(w, "dispatch_lag",
                                         head < 0 ? int64_t{-1}
                                                  : std::max<int64_t>(
-                                                     0, horizon - head));
+                                                       0, horizon - head));
                               int64_t max_lag = 0;
                               std::string slowest;
                               for (auto& [sub, s] : running) {
@@ -591,9 +585,9 @@ caf::error unknown_projection(self_ptr self, const std::string& name) {
   for (auto& [n, p] : self->state.projections)
     known += (known.empty() ? "" : ", ") + n;
   return make_error(ec::not_found,
-                    "no projection " + name
-                        + " is registered with the console (known: "
-                        + (known.empty() ? "none" : known) + ")");
+                    "no projection " + name +
+                        " is registered with the console (known: " +
+                        (known.empty() ? "none" : known) + ")");
 }
 
 void run_projections(self_ptr self, reply rp, const console_command& cmd) {
@@ -652,13 +646,13 @@ void run_rebuild(self_ptr self, reply rp, const console_command& cmd) {
   self->request(it->second, self->state.request_timeout, rebuild_atom_v)
       .then(
           [=](int64_t generation) mutable {
-            rp.deliver(cj::ok(console_verb::rebuild,
-                              json_of([&](cj::writer& w) {
-                                w.StartObject();
-                                cj::field(w, "name", name);
-                                cj::field(w, "generation", generation);
-                                w.EndObject();
-                              })));
+            rp.deliver(
+                cj::ok(console_verb::rebuild, json_of([&](cj::writer& w) {
+                         w.StartObject();
+                         cj::field(w, "name", name);
+                         cj::field(w, "generation", generation);
+                         w.EndObject();
+                       })));
           },
           [=](caf::error& err) mutable { fail(rp, err); });
 }
@@ -707,8 +701,8 @@ void sample(self_ptr self) {
       .then(
           [=](node_status& ns) {
             auto& samples = self->state.samples;
-            samples.push_back({clock::now(), ns.pool.appends,
-                               ns.pool.transactions});
+            samples.push_back(
+                {clock::now(), ns.pool.appends, ns.pool.transactions});
             while (samples.size() > max_samples)
               samples.pop_front();
           },
@@ -726,8 +720,10 @@ inspector(inspector_actor::stateful_pointer<inspector_state> self,
   self->state.request_timeout = request_timeout;
   self->monitor(self->state.node);
   self->set_down_handler([=](caf::down_msg& dm) {
+    // Not `normal`: the linked tail forwarders go too, none outlives the
+    // node.
     if (dm.source == self->state.node.address())
-      self->quit(caf::exit_reason::normal);
+      self->quit(caf::exit_reason::user_shutdown);
   });
   self->send(self, timer_atom_v, uint64_t{0});
   return {
@@ -769,8 +765,7 @@ inspector(inspector_actor::stateful_pointer<inspector_state> self,
         auto rp = self->make_response_promise<std::string>();
         auto name = spec.name;
         auto filter = to_string(cmd->filter);
-        self
-            ->request(self->state.node, self->state.request_timeout,
+        self->request(self->state.node, self->state.request_timeout,
                       join_atom_v, std::move(spec))
             .then(
                 [=](subscription_actor&) mutable {
@@ -813,14 +808,14 @@ caf::expected<uint16_t> publish_inspector(caf::actor_system& sys,
     return make_error(ec::invalid_argument,
                       "the console needs CAF's middleman: load it in the "
                       "actor system's config (cfg.load<caf::io::middleman>())");
-  bool loopback = where.bind == "127.0.0.1" || where.bind == "::1"
-                  || where.bind == "localhost";
+  bool loopback = where.bind == "127.0.0.1" || where.bind == "::1" ||
+                  where.bind == "localhost";
   if (!loopback && !where.allow_remote)
     return make_error(ec::invalid_argument,
-                      "console bind address '" + where.bind
-                          + "' is not loopback; CAF's remote protocol has no "
-                            "authentication, so binding it needs an explicit "
-                            "allow-remote option");
+                      "console bind address '" + where.bind +
+                          "' is not loopback; CAF's remote protocol has no "
+                          "authentication, so binding it needs an explicit "
+                          "allow-remote option");
   if (!loopback)
     spdlog::warn("console: listening on '{}' port {}: CAF's remote protocol "
                  "has NO authentication; anyone who reaches this port can "

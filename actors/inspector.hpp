@@ -30,10 +30,12 @@
 // listens on 127.0.0.1 unless told otherwise, and binding elsewhere needs
 // `allow_remote` and logs a warning.
 //
-// Supervision: spawned by `publish_inspector`, linked to nothing; it
-// monitors the node and quits when the node is gone, so the actor system
-// can shut down. A failure of a component it asks is answered as an error
-// reply and leaves it running.
+// Supervision: spawned by `publish_inspector`, linked to nothing but its
+// tail forwarders; it monitors the node and quits (user_shutdown, taking
+// the forwarders along) when the node is gone, so the actor system can
+// shut down, also while a console tails it (tests/tools/console_test.cpp).
+// A failure of a component it asks is answered as an error reply and
+// leaves it running.
 #pragma once
 
 #include "messages/actors.hpp"
@@ -94,11 +96,10 @@ inspector(inspector_actor::stateful_pointer<inspector_state> self,
 /// non-loopback address without `allow_remote` (`invalid_argument`), or
 /// the middleman's own (a busy port: `cannot_open_port`). On success the
 /// inspector runs until the node stops; `inspector_out` receives it.
-caf::expected<uint16_t> publish_inspector(caf::actor_system& sys,
-                                          const node_actor& node,
-                                          const inspector_endpoint& where,
-                                          inspector_actor* inspector_out
-                                          = nullptr);
+caf::expected<uint16_t>
+publish_inspector(caf::actor_system& sys, const node_actor& node,
+                  const inspector_endpoint& where,
+                  inspector_actor* inspector_out = nullptr);
 
 /// Tells `inspector` about a projection the console may show and rebuild
 /// (by `name`; a later one of the same name replaces it). Asynchronous.

@@ -26,14 +26,13 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
-
-#include <editline/readline.h>
 #include <rapidjson/document.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <editline/readline.h>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -96,8 +95,8 @@ std::optional<options> parse_options(int argc, char** argv) {
       }
       char* end = nullptr;
       auto n = std::strtol(v->c_str(), &end, 10);
-      if (end == v->c_str() || *end != '\0' || n <= 0
-          || (arg == "--port" && n > 65535)) {
+      if (end == v->c_str() || *end != '\0' || n <= 0 ||
+          (arg == "--port" && n > 65535)) {
         std::cerr << "es-console: bad value for " << arg << ": '" << *v
                   << "'\n";
         return std::nullopt;
@@ -169,9 +168,8 @@ public:
                 std::cerr << "es-console: version mismatch: this es-console "
                              "speaks console protocol "
                           << mine << " (es-console " << es::store_version()
-                          << "), the store at " << where
-                          << " speaks protocol " << theirs << " (store "
-                          << version
+                          << "), the store at " << where << " speaks protocol "
+                          << theirs << " (store " << version
                           << "); use the es-console of the store's build\n";
                 return;
               }
@@ -233,8 +231,8 @@ private:
       std::cerr << "es-console: no reply from the store within "
                 << opts_.timeout.count() << " s\n";
     else
-      std::cerr << "es-console: the store did not answer: "
-                << sys_.render(err) << "\n";
+      std::cerr << "es-console: the store did not answer: " << sys_.render(err)
+                << "\n";
   }
 
   /// Prints a reply; the exit status it means.
@@ -302,8 +300,21 @@ private:
     if (auto status = print(*reply); status != exit_ok)
       return status;
     auto done_before = before->rebuilds;
+    // Ctrl-C stops the waiting, not the rebuild.
+    interrupted = false;
+    auto previous = std::signal(SIGINT, on_sigint);
+    struct restore {
+      void (*handler)(int);
+      ~restore() { std::signal(SIGINT, handler); }
+    } restore_sigint{previous};
     for (;;) {
       std::this_thread::sleep_for(std::chrono::milliseconds{250});
+      if (interrupted) {
+        std::cout << "\nstopped waiting; the rebuild of " << name
+                  << " goes on in the store (projections " << name
+                  << " shows it)" << std::endl;
+        return exit_ok;
+      }
       auto now = projection(name);
       if (!now)
         return exit_no_store;
@@ -311,8 +322,7 @@ private:
         if (opts_.json) {
           std::cout << now->json << std::endl;
         } else {
-          std::cout << "\r"
-                    << es::console::progress_bar(now->total, now->total)
+          std::cout << "\r" << es::console::progress_bar(now->total, now->total)
                     << "\nrebuild of " << name << " finished: generation "
                     << now->generation << ", position " << now->position
                     << std::endl;

@@ -28,14 +28,14 @@
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
-#include <thread>
-#include <csignal>
 #include <sys/prctl.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {

@@ -24,8 +24,8 @@
 #include <fstream>
 #include <netinet/in.h>
 #include <optional>
-#include <sstream>
 #include <spawn.h>
+#include <sstream>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -62,8 +62,8 @@ std::string line_of(const std::string& text, const std::string& prefix) {
 /// A file name of this test process's own.
 std::string temp_path(const std::string& what) {
   static int n = 0;
-  return "/tmp/es-console-test-" + std::to_string(::getpid()) + "-"
-         + std::to_string(++n) + "-" + what;
+  return "/tmp/es-console-test-" + std::to_string(::getpid()) + "-" +
+         std::to_string(++n) + "-" + what;
 }
 
 /// A child process; killed (SIGKILL) and reaped when dropped.
@@ -176,17 +176,17 @@ struct console_peer {
   uint16_t port = 0;
 
   console_peer() {
-    process.emplace(ES_TEST_PEER, std::vector<std::string>{
-                                      "console", test_database(), category,
-                                      port_file});
-    BOOST_REQUIRE_MESSAGE(eventually(
-                              [&] {
-                                std::ifstream in{port_file};
-                                return static_cast<bool>(in >> port);
-                              },
-                              60s),
-                          "the peer published no console port: "
-                              << process->err());
+    process.emplace(ES_TEST_PEER,
+                    std::vector<std::string>{"console", test_database(),
+                                             category, port_file});
+    BOOST_REQUIRE_MESSAGE(
+        eventually(
+            [&] {
+              std::ifstream in{port_file};
+              return static_cast<bool>(in >> port);
+            },
+            60s),
+        "the peer published no console port: " << process->err());
   }
   ~console_peer() { std::remove(port_file.c_str()); }
 
@@ -276,11 +276,12 @@ BOOST_AUTO_TEST_CASE(stream_prints_events_pretty) {
   BOOST_TEST(contains(r.out, "#1  PlayerJoined"));
   BOOST_TEST(contains(r.out, "#3  PlayerJoined"));
   BOOST_TEST(contains(r.out, "      \"display_name\": \"Ann\""));
-  auto j = json_result(p.run({"--json", "stream", p.category + "-1", "2", "1"}));
+  auto j =
+      json_result(p.run({"--json", "stream", p.category + "-1", "2", "1"}));
   BOOST_REQUIRE(j["events"].Size() == 1u);
   BOOST_TEST(j["events"][0]["version"].GetInt64() == 2);
-  BOOST_TEST(j["events"][0]["data"]["display_name"].GetString()
-             == std::string{"Bob"});
+  BOOST_TEST(j["events"][0]["data"]["display_name"].GetString() ==
+             std::string{"Bob"});
   BOOST_TEST(j["info"]["version"].GetInt64() == 3);
 }
 
@@ -307,8 +308,8 @@ BOOST_AUTO_TEST_CASE(subscriptions_show_position_lag_and_parked) {
   auto parked = [&] {
     j = json_result(p.run({"--json", "subscriptions"}));
     for (auto& s : j["subscriptions"].GetArray())
-      if (s["name"].GetString() == name && s["parked"].GetUint() == 1
-          && s["position"].GetInt64() >= 4)
+      if (s["name"].GetString() == name && s["parked"].GetUint() == 1 &&
+          s["position"].GetInt64() >= 4)
         return true;
     return false;
   };
@@ -413,8 +414,8 @@ BOOST_AUTO_TEST_CASE(nothing_listening_is_named) {
   auto port = closed_port();
   auto r = run_console_on(port, {"status"});
   BOOST_TEST(r.status == 3);
-  BOOST_TEST(contains(r.err, "nothing is listening on 127.0.0.1:"
-                                 + std::to_string(port)),
+  BOOST_TEST(contains(r.err, "nothing is listening on 127.0.0.1:" +
+                                 std::to_string(port)),
              r.err);
 }
 
@@ -423,30 +424,30 @@ BOOST_AUTO_TEST_CASE(a_protocol_version_mismatch_is_named) {
   BOOST_TEST(r.status == 3);
   BOOST_TEST(contains(r.err, "version mismatch"), r.err);
   BOOST_TEST(contains(r.err, "console protocol 999"), r.err);
-  BOOST_TEST(contains(r.err, "speaks protocol "
-                                 + std::to_string(console_protocol_version)),
+  BOOST_TEST(contains(r.err, "speaks protocol " +
+                                 std::to_string(console_protocol_version)),
              r.err);
   BOOST_TEST(r.out.empty());
 }
 
 BOOST_AUTO_TEST_CASE(tail_follows_new_events_until_interrupted) {
   auto& p = peer();
-  child tail{ES_CONSOLE,
-             {"--port", std::to_string(p.port), "tail",
-              "category:" + p.category}};
-  BOOST_REQUIRE_MESSAGE(eventually([&] {
-                          return contains(tail.out(), "following category:");
-                        }),
-                        tail.err());
+  child tail{
+      ES_CONSOLE,
+      {"--port", std::to_string(p.port), "tail", "category:" + p.category}};
+  BOOST_REQUIRE_MESSAGE(
+      eventually([&] { return contains(tail.out(), "following category:"); }),
+      tail.err());
   // Another process appends: the node learns of it through NOTIFY.
   auto direct = open_store();
   auto cat = registry::game_catalog();
-  stream_append part{p.category + "-2", expected_version::any(),
-                     {joined_event(cat, "Eve")}};
+  stream_append part{
+      p.category + "-2", expected_version::any(), {joined_event(cat, "Eve")}};
   auto appended = direct.append(std::move(part));
   BOOST_REQUIRE(appended);
   BOOST_REQUIRE_MESSAGE(eventually([&] {
-                          return contains(tail.out(), "\"display_name\": \"Eve\"");
+                          return contains(tail.out(),
+                                          "\"display_name\": \"Eve\"");
                         }),
                         tail.out() << tail.err());
   BOOST_TEST(contains(tail.out(), "stream " + p.category + "-2"));
@@ -469,8 +470,8 @@ BOOST_AUTO_TEST_CASE(runs_commands_line_by_line_until_quit) {
   }
   auto home = temp_path("home");
   ::mkdir(home.c_str(), 0700);
-  child c{ES_CONSOLE, {"--port", std::to_string(p.port)},
-          {"HOME=" + home}, input};
+  child c{
+      ES_CONSOLE, {"--port", std::to_string(p.port)}, {"HOME=" + home}, input};
   BOOST_TEST(c.wait() == 0);
   auto out = c.out();
   auto err = c.err();
@@ -509,6 +510,29 @@ BOOST_AUTO_TEST_CASE(a_published_inspector_lets_the_store_shut_down) {
   BOOST_TEST(r.status == 0, r.err);
   s->stop();
   // The inspector quits with the node: the system's destructor returns.
+}
+
+BOOST_AUTO_TEST_CASE(a_store_stops_while_a_console_tails_it) {
+  std::optional<child> tail;
+  {
+    middleman_config cfg;
+    caf::actor_system sys{cfg};
+    auto s = start(sys, test_options());
+    BOOST_REQUIRE(s);
+    auto port = publish_inspector(sys, s->node(), {});
+    BOOST_REQUIRE(port);
+    tail.emplace(ES_CONSOLE, std::vector<std::string>{
+                                 "--port", std::to_string(*port), "tail"});
+    BOOST_REQUIRE_MESSAGE(
+        eventually([&] { return contains(tail->out(), "following all"); }),
+        tail->err());
+    s->stop();
+    // Leaving the block destroys the system: it must not wait for the
+    // console (the tail's forwarder goes with the inspector).
+  }
+  BOOST_TEST(tail->wait() == 3);
+  BOOST_TEST(contains(tail->err(), "connection to the store was lost"),
+             tail->err());
 }
 
 BOOST_AUTO_TEST_CASE(binding_beyond_loopback_needs_permission) {

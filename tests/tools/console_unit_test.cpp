@@ -44,8 +44,8 @@ BOOST_AUTO_TEST_CASE(parses_every_command_with_its_defaults) {
   BOOST_TEST(cmd->count == 50u);
   for (auto& h : command_table()) {
     std::vector<std::string> words{to_string(h.verb)};
-    if (h.verb == console_verb::parked || h.verb == console_verb::replay
-        || h.verb == console_verb::rebuild || h.verb == console_verb::stream)
+    if (h.verb == console_verb::parked || h.verb == console_verb::replay ||
+        h.verb == console_verb::rebuild || h.verb == console_verb::stream)
       words.push_back("x-1");
     BOOST_TEST(static_cast<bool>(parse_command(words)), h.usage);
   }
@@ -55,8 +55,8 @@ BOOST_AUTO_TEST_CASE(rejects_what_it_cannot_run_and_says_why) {
   auto unknown = parse_command({"frobnicate"});
   BOOST_REQUIRE(!unknown);
   BOOST_TEST(is(unknown.error(), ec::invalid_argument));
-  BOOST_TEST(contains(message_of(unknown.error()),
-                      "unknown command 'frobnicate'"));
+  BOOST_TEST(
+      contains(message_of(unknown.error()), "unknown command 'frobnicate'"));
   auto missing = parse_command({"stream"});
   BOOST_REQUIRE(!missing);
   BOOST_TEST(contains(message_of(missing.error()), "usage: stream ID"));
@@ -89,8 +89,8 @@ BOOST_AUTO_TEST_CASE(words_travel_as_a_json_array) {
   BOOST_TEST(*back == words);
   BOOST_TEST(!decode_words("{\"not\":\"an array\"}"));
   BOOST_TEST(!decode_words("[1,2]"));
-  BOOST_TEST((split_words("  stream\tgame-1   2 ")
-              == std::vector<std::string>{"stream", "game-1", "2"}));
+  BOOST_TEST((split_words("  stream\tgame-1   2 ") ==
+              std::vector<std::string>{"stream", "game-1", "2"}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -143,8 +143,8 @@ BOOST_AUTO_TEST_CASE(health_renders_the_pool_and_breaker) {
   rapidjson::StringBuffer sb;
   console_json::writer w{sb};
   console_json::write(w, pool);
-  auto out = console::render(
-      console_json::ok(console_verb::health, sb.GetString()));
+  auto out =
+      console::render(console_json::ok(console_verb::health, sb.GetString()));
   BOOST_TEST(out.ok);
   BOOST_TEST(contains(out.text, "degraded (3 of 4 connections up)"));
   BOOST_TEST(contains(out.text, "half-open"));

@@ -50,9 +50,8 @@ double number(const value& obj, const char* key, double fallback = 0) {
   if (!obj.IsObject())
     return fallback;
   auto it = obj.FindMember(key);
-  return it != obj.MemberEnd() && it->value.IsNumber()
-             ? it->value.GetDouble()
-             : fallback;
+  return it != obj.MemberEnd() && it->value.IsNumber() ? it->value.GetDouble()
+                                                       : fallback;
 }
 
 const value& member(const value& obj, const char* key) {
@@ -92,52 +91,50 @@ std::string rate_text(double r) {
 }
 
 std::string event_block(const value& ev) {
-  std::string out = "#" + get(ev, "version") + "  " + get(ev, "type") + " v"
-                    + get(ev, "type_version") + "  stream "
-                    + get(ev, "stream") + "  position "
-                    + get(ev, "position") + "  " + get(ev, "created_at")
-                    + "\n  id " + get(ev, "id") + "\n";
+  std::string out = "#" + get(ev, "version") + "  " + get(ev, "type") + " v" +
+                    get(ev, "type_version") + "  stream " + get(ev, "stream") +
+                    "  position " + get(ev, "position") + "  " +
+                    get(ev, "created_at") + "\n  id " + get(ev, "id") + "\n";
   out += "  data:\n" + pretty(member(ev, "data"), "    ");
   out += "  metadata:\n" + pretty(member(ev, "metadata"), "    ");
   return out;
 }
 
 std::string render_status(const value& r) {
-  std::string out = "store " + get(r, "store_version") + " (console protocol "
-                    + get(r, "protocol") + ", CAF " + get(r, "caf_version")
-                    + "), up " + duration_text(number(r, "uptime_s")) + "\n";
+  std::string out = "store " + get(r, "store_version") + " (console protocol " +
+                    get(r, "protocol") + ", CAF " + get(r, "caf_version") +
+                    "), up " + duration_text(number(r, "uptime_s")) + "\n";
   std::vector<std::vector<std::string>> rows;
   for (auto& c : array(r, "components").GetArray())
-    rows.push_back({get(c, "name"),
-                    member(c, "running").IsTrue() ? "running" : "DOWN"});
+    rows.push_back(
+        {get(c, "name"), member(c, "running").IsTrue() ? "running" : "DOWN"});
   out += table({"COMPONENT", "STATE"}, rows);
   auto& pool = member(r, "pool");
   auto& router = member(r, "router");
-  out += "pool: " + get(pool, "health") + ", " + get(pool, "connections_up")
-         + " of " + get(pool, "pool_size") + " connections up\n";
-  out += "router: " + get(router, "active_streams") + " active streams ("
-         + get(router, "passivated") + " passivated, " + get(router, "crashed")
-         + " crashed)\n";
-  out += "dispatcher head: " + get(r, "dispatcher_head")
-         + "; session backend pid: " + get(r, "session_backend_pid") + "\n";
-  out += "component restarts: " + get(r, "restarts")
-         + "; projections known to the console: " + get(r, "projections")
-         + "\n";
+  out += "pool: " + get(pool, "health") + ", " + get(pool, "connections_up") +
+         " of " + get(pool, "pool_size") + " connections up\n";
+  out += "router: " + get(router, "active_streams") + " active streams (" +
+         get(router, "passivated") + " passivated, " + get(router, "crashed") +
+         " crashed)\n";
+  out += "dispatcher head: " + get(r, "dispatcher_head") +
+         "; session backend pid: " + get(r, "session_backend_pid") + "\n";
+  out += "component restarts: " + get(r, "restarts") +
+         "; projections known to the console: " + get(r, "projections") + "\n";
   return out;
 }
 
 std::string render_health(const value& p) {
   std::vector<std::vector<std::string>> rows{
-      {"pool", get(p, "health") + " (" + get(p, "connections_up") + " of "
-                   + get(p, "pool_size") + " connections up)"},
+      {"pool", get(p, "health") + " (" + get(p, "connections_up") + " of " +
+                   get(p, "pool_size") + " connections up)"},
       {"circuit breaker", get(p, "breaker")},
-      {"outage queue", get(p, "queued") + " appends, "
-                           + get(p, "queued_bytes") + " bytes"},
-      {"committed", get(p, "transactions") + " transactions, "
-                        + get(p, "appends") + " appends"},
+      {"outage queue",
+       get(p, "queued") + " appends, " + get(p, "queued_bytes") + " bytes"},
+      {"committed", get(p, "transactions") + " transactions, " +
+                        get(p, "appends") + " appends"},
       {"retried", get(p, "retried") + " appends (connection lost mid-commit)"},
-      {"failed", get(p, "timed_out") + " timed out or unavailable, "
-                     + get(p, "rejected") + " rejected"},
+      {"failed", get(p, "timed_out") + " timed out or unavailable, " +
+                     get(p, "rejected") + " rejected"},
   };
   return table({"WHAT", "STATE"}, rows);
 }
@@ -159,10 +156,10 @@ std::string render_streams(const value& r) {
 
 std::string render_stream(const value& r) {
   auto& info = member(r, "info");
-  std::string out = "stream " + get(info, "stream") + ": version "
-                    + get(info, "version") + ", " + get(info, "events")
-                    + " events, created " + get(info, "created_at")
-                    + ", updated " + get(info, "updated_at") + "\n";
+  std::string out = "stream " + get(info, "stream") + ": version " +
+                    get(info, "version") + ", " + get(info, "events") +
+                    " events, created " + get(info, "created_at") +
+                    ", updated " + get(info, "updated_at") + "\n";
   auto& events = array(r, "events");
   if (events.Empty())
     out += "no events from there\n";
@@ -183,9 +180,9 @@ std::string render_subscriptions(const value& r) {
     return "no subscriptions (log horizon " + get(r, "horizon") + ")\n";
   return table({"NAME", "OWNER", "POSITION", "LAG", "IN-FLIGHT", "PARKED",
                 "LIVE"},
-               rows)
-         + "lag: positions of the log behind its horizon ("
-         + get(r, "horizon") + ")\n";
+               rows) +
+         "lag: positions of the log behind its horizon (" + get(r, "horizon") +
+         ")\n";
 }
 
 std::string render_parked(const value& r) {
@@ -209,11 +206,11 @@ std::string render_registry(const value& r) {
     std::string ups;
     for (auto& u : array(t, "upcasters").GetArray())
       ups += (ups.empty() ? "" : ", ") + text(u);
-    rows.push_back({get(t, "type"), versions, get(t, "latest"),
-                    ups.empty() ? "-" : ups});
+    rows.push_back(
+        {get(t, "type"), versions, get(t, "latest"), ups.empty() ? "-" : ups});
   }
-  return table({"TYPE", "VERSIONS", "LATEST", "UPCASTERS"}, rows)
-         + get(r, "size") + " (type, version) pairs registered\n";
+  return table({"TYPE", "VERSIONS", "LATEST", "UPCASTERS"}, rows) +
+         get(r, "size") + " (type, version) pairs registered\n";
 }
 
 std::string render_metrics(const value& r) {
@@ -230,11 +227,11 @@ std::string render_metrics(const value& r) {
       {"dispatcher head", get(r, "dispatcher_head")},
       {"dispatch lag", get(r, "dispatch_lag") + " positions"},
       {"subscriptions", get(r, "subscriptions")},
-      {"max subscription lag", get(r, "subscription_lag_max") + " positions"
-                                   + (get(r, "slowest_subscription").empty()
-                                          ? std::string{}
-                                          : " (" + get(r, "slowest_subscription")
-                                                + ")")},
+      {"max subscription lag",
+       get(r, "subscription_lag_max") + " positions" +
+           (get(r, "slowest_subscription").empty()
+                ? std::string{}
+                : " (" + get(r, "slowest_subscription") + ")")},
       {"queued / retried", get(r, "queued") + " / " + get(r, "retried")},
       {"timed out / rejected",
        get(r, "timed_out") + " / " + get(r, "rejected")},
@@ -251,17 +248,17 @@ std::string render_projections(const value& r) {
     auto& rb = member(p, "rebuild");
     std::string rebuilding = "-";
     if (member(p, "rebuilding").IsTrue())
-      rebuilding = progress_bar(
-          static_cast<uint64_t>(number(rb, "events_done")),
-          static_cast<uint64_t>(number(rb, "events_total")), 20);
+      rebuilding =
+          progress_bar(static_cast<uint64_t>(number(rb, "events_done")),
+                       static_cast<uint64_t>(number(rb, "events_total")), 20);
     rows.push_back({get(p, "name"), get(p, "version"), get(p, "ready"),
-                    get(p, "generation"), get(p, "position"),
-                    get(p, "applied"), get(p, "rebuilds"), rebuilding});
+                    get(p, "generation"), get(p, "position"), get(p, "applied"),
+                    get(p, "rebuilds"), rebuilding});
   }
   if (rows.empty())
     return "no projections are registered with the console\n";
-  return table({"NAME", "VERSION", "READY", "GENERATION", "POSITION",
-                "APPLIED", "REBUILDS", "REBUILDING"},
+  return table({"NAME", "VERSION", "READY", "GENERATION", "POSITION", "APPLIED",
+                "REBUILDS", "REBUILDING"},
                rows);
 }
 
@@ -299,17 +296,17 @@ std::string table(const std::vector<std::string>& headers,
 
 std::string progress_bar(uint64_t done, uint64_t total, size_t width) {
   if (total == 0)
-    return "[" + std::string(width, '.') + "] " + std::to_string(done)
-           + " events";
-  auto fraction = std::min(1.0, static_cast<double>(done)
-                                    / static_cast<double>(total));
+    return "[" + std::string(width, '.') + "] " + std::to_string(done) +
+           " events";
+  auto fraction =
+      std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
   auto filled = static_cast<size_t>(fraction * static_cast<double>(width));
   char pct[8];
   std::snprintf(pct, sizeof(pct), "%3d%%",
                 static_cast<int>(std::floor(fraction * 100)));
-  return "[" + std::string(filled, '#') + std::string(width - filled, '-')
-         + "] " + pct + " (" + std::to_string(done) + "/"
-         + std::to_string(total) + ")";
+  return "[" + std::string(filled, '#') + std::string(width - filled, '-') +
+         "] " + pct + " (" + std::to_string(done) + "/" +
+         std::to_string(total) + ")";
 }
 
 std::string duration_text(double seconds) {
@@ -351,8 +348,8 @@ rendered render(std::string_view reply) {
   doc.Parse(reply.data(), reply.size());
   if (doc.HasParseError() || !doc.IsObject())
     return {false, "bad_reply",
-            "the store's reply is not the console's JSON: "
-                + std::string{reply}};
+            "the store's reply is not the console's JSON: " +
+                std::string{reply}};
   if (auto& err = member(doc, "error"); err.IsObject())
     return {false, get(err, "code"), get(err, "message")};
   auto command = get(doc, "command");
@@ -371,9 +368,9 @@ rendered render(std::string_view reply) {
     return {true, "", render_parked(r)};
   if (command == "replay")
     return {true, "",
-            "replayed " + get(r, "replayed") + " parked events of "
-                + get(r, "name")
-                + " (handled now and unparked; the others stay parked)\n"};
+            "replayed " + get(r, "replayed") + " parked events of " +
+                get(r, "name") +
+                " (handled now and unparked; the others stay parked)\n"};
   if (command == "registry")
     return {true, "", render_registry(r)};
   if (command == "metrics")
@@ -382,12 +379,12 @@ rendered render(std::string_view reply) {
     return {true, "", render_projections(r)};
   if (command == "rebuild")
     return {true, "",
-            "rebuild of " + get(r, "name") + " started (generation "
-                + get(r, "generation") + ")\n"};
+            "rebuild of " + get(r, "name") + " started (generation " +
+                get(r, "generation") + ")\n"};
   if (command == "tail")
     return {true, "",
-            "following " + get(r, "filter") + " (subscription "
-                + get(r, "subscription") + "); Ctrl-C to stop\n"};
+            "following " + get(r, "filter") + " (subscription " +
+                get(r, "subscription") + "); Ctrl-C to stop\n"};
   if (command == "help")
     return {true, "", get(r, "text")};
   return {true, "", pretty(r, "")};
