@@ -173,7 +173,8 @@ void run_status(self_ptr self, reply rp) {
       .then(
           [=](node_status& ns) mutable {
             with_components(self, rp, [=](component_list& comps) mutable {
-              auto finish = [=](int64_t head, int32_t pid) mutable {
+              auto report = [=](int64_t head, int32_t pid,
+                                std::string pg_version) mutable {
                 rp.deliver(cj::ok(
                     console_verb::status, json_of([&](cj::writer& w) {
                       auto& st = self->state;
@@ -184,6 +185,7 @@ void run_status(self_ptr self, reply rp) {
                                 std::to_string(CAF_VERSION / 10000) + "." +
                                     std::to_string(CAF_VERSION / 100 % 100) +
                                     "." + std::to_string(CAF_VERSION % 100));
+                      cj::field(w, "postgres_version", pg_version);
                       cj::field(w, "uptime_s", seconds_since(st.started));
                       w.Key("components");
                       w.StartArray();
@@ -204,6 +206,28 @@ void run_status(self_ptr self, reply rp) {
                       cj::field(w, "projections", st.projections.size());
                       w.EndObject();
                     })));
+              };
+              // The server's version, when the database answers (status
+              // works without it).
+              auto finish = [=](int64_t head, int32_t pid) mutable {
+                projection_op op;
+                op.what = projection_op::kind::query;
+                op.name = "console";
+                op.read =
+                    [](storage::event_store& s) -> caf::expected<std::string> {
+                  auto v = PQserverVersion(s.connection().native());
+                  return std::to_string(v / 10000) + "." +
+                         std::to_string(v % 10000);
+                };
+                self->request(self->state.node, timeout, project_atom_v,
+                              std::move(op))
+                    .then(
+                        [=](projection_reply& r) mutable {
+                          report(head, pid, r.answer);
+                        },
+                        [=](caf::error&) mutable {
+                          report(head, pid, "unavailable");
+                        });
               };
               auto ask_session = [=](int64_t head) mutable {
                 auto session = caf::actor_cast<session_actor>(

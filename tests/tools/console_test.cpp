@@ -224,6 +224,7 @@ BOOST_AUTO_TEST_CASE(status_lists_components_and_versions) {
   BOOST_TEST(r.status == 0, r.err);
   BOOST_TEST(contains(r.out, std::string{"store "} + store_version()));
   BOOST_TEST(contains(r.out, "console protocol 1"));
+  BOOST_TEST(contains(r.out, "PostgreSQL 15."));
   for (auto c : {"registry", "pool", "router", "dispatcher", "session"})
     BOOST_TEST(contains(r.out, c), c);
   BOOST_TEST(!contains(r.out, "DOWN"));

@@ -103,7 +103,8 @@ std::string event_block(const value& ev) {
 std::string render_status(const value& r) {
   std::string out = "store " + get(r, "store_version") + " (console protocol " +
                     get(r, "protocol") + ", CAF " + get(r, "caf_version") +
-                    "), up " + duration_text(number(r, "uptime_s")) + "\n";
+                    ", PostgreSQL " + get(r, "postgres_version") + "), up " +
+                    duration_text(number(r, "uptime_s")) + "\n";
   std::vector<std::vector<std::string>> rows;
   for (auto& c : array(r, "components").GetArray())
     rows.push_back(
