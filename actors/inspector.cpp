@@ -31,6 +31,10 @@ namespace cj = console_json;
 /// Samples kept for the metrics (one a second: a minute).
 constexpr size_t max_samples = 61;
 
+/// How long `status` waits for the server's version: a database that does
+/// not answer must not hold up the status (it says "unavailable").
+constexpr std::chrono::milliseconds version_timeout{2000};
+
 /// Stored parked events listed by `parked`, at most.
 constexpr size_t parked_page = 100;
 
@@ -219,8 +223,9 @@ void run_status(self_ptr self, reply rp) {
                   return std::to_string(v / 10000) + "." +
                          std::to_string(v % 10000);
                 };
-                self->request(self->state.node, timeout, project_atom_v,
-                              std::move(op))
+                self->request(self->state.node,
+                              std::min(timeout, version_timeout),
+                              project_atom_v, std::move(op))
                     .then(
                         [=](projection_reply& r) mutable {
                           report(head, pid, r.answer);

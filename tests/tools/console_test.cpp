@@ -6,12 +6,14 @@
 // error cases: an unknown command, a stream that does not exist, nothing
 // listening on the port, and a console that speaks another protocol
 // version. In-process: a store with a published inspector still shuts
-// down.
+// down (also while a console tails it), status and health answer while the
+// database is unreachable, and binding beyond loopback needs permission.
 #define BOOST_TEST_MODULE console
 #include "actors/console_commands.hpp"
 #include "actors/inspector.hpp"
 #include "tests/actors/runtime_support.hpp"
 #include "tests/pg_fixture.hpp"
+#include "tests/support/tcp_proxy.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <caf/io/middleman.hpp>
@@ -534,6 +536,44 @@ BOOST_AUTO_TEST_CASE(a_store_stops_while_a_console_tails_it) {
   BOOST_TEST(tail->wait() == 3);
   BOOST_TEST(contains(tail->err(), "connection to the store was lost"),
              tail->err());
+}
+
+BOOST_AUTO_TEST_CASE(status_and_health_answer_while_the_database_is_down) {
+  tcp_proxy proxy{upstream_of(test_database())};
+  middleman_config cfg;
+  caf::actor_system sys{cfg};
+  auto opts = test_options();
+  opts.dsn = proxied_dsn(test_database(), proxy.port());
+  opts.health_interval = 100ms;
+  opts.backoff.initial = 10ms;
+  opts.backoff.max = 200ms;
+  auto s = start(sys, opts);
+  BOOST_REQUIRE(s);
+  auto port = publish_inspector(sys, s->node(), {});
+  BOOST_REQUIRE(port);
+  proxy.set_mode(proxy_mode::refuse);
+  proxy.cut_all();
+  BOOST_REQUIRE(eventually([&] {
+    auto j = json_result(run_console_on(*port, {"--json", "health"}));
+    return j["health"].GetString() == std::string{"down"};
+  }));
+  auto health = run_console_on(*port, {"health"});
+  BOOST_TEST(health.status == 0, health.err);
+  BOOST_TEST(contains(health.out, "down (0 of 2 connections up)"), health.out);
+  auto status = run_console_on(*port, {"status"});
+  BOOST_TEST(status.status == 0, status.err);
+  BOOST_TEST(contains(status.out, "PostgreSQL unavailable"), status.out);
+  BOOST_TEST(!contains(status.out, "DOWN"), status.out);
+  // Reads of the database fail with the store's error, and say so.
+  auto streams = run_console_on(*port, {"streams"});
+  BOOST_TEST(streams.status == 1);
+  BOOST_TEST(!streams.err.empty());
+  proxy.set_mode(proxy_mode::pass);
+  BOOST_REQUIRE(eventually([&] {
+    auto j = json_result(run_console_on(*port, {"--json", "health"}));
+    return j["health"].GetString() == std::string{"connected"};
+  }));
+  s->stop();
 }
 
 BOOST_AUTO_TEST_CASE(binding_beyond_loopback_needs_permission) {
