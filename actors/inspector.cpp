@@ -9,6 +9,7 @@
 #include <caf/config.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
@@ -46,7 +47,12 @@ std::string json_of(const std::function<void(cj::writer&)>& fn) {
 }
 
 void fail(reply rp, const caf::error& err) {
-  rp.deliver(cj::error(err));
+  if (err == caf::sec::request_timeout)
+    rp.deliver(cj::error(make_error(
+        ec::timeout, "the store did not answer in time (is the database "
+                     "reachable? see health)")));
+  else
+    rp.deliver(cj::error(err));
 }
 
 /// Runs `read` on a pool connection (the pool's generic read, see the

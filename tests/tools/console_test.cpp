@@ -547,9 +547,12 @@ BOOST_AUTO_TEST_CASE(status_and_health_answer_while_the_database_is_down) {
   opts.health_interval = 100ms;
   opts.backoff.initial = 10ms;
   opts.backoff.max = 200ms;
+  opts.breaker.open_duration = 200ms;
   auto s = start(sys, opts);
   BOOST_REQUIRE(s);
-  auto port = publish_inspector(sys, s->node(), {});
+  inspector_endpoint where;
+  where.request_timeout = 2s;
+  auto port = publish_inspector(sys, s->node(), where);
   BOOST_REQUIRE(port);
   proxy.set_mode(proxy_mode::refuse);
   proxy.cut_all();
@@ -568,6 +571,7 @@ BOOST_AUTO_TEST_CASE(status_and_health_answer_while_the_database_is_down) {
   auto streams = run_console_on(*port, {"streams"});
   BOOST_TEST(streams.status == 1);
   BOOST_TEST(!streams.err.empty());
+  BOOST_TEST_MESSAGE("streams while the database is down: " << streams.err);
   proxy.set_mode(proxy_mode::pass);
   BOOST_REQUIRE(eventually([&] {
     auto j = json_result(run_console_on(*port, {"--json", "health"}));
