@@ -446,6 +446,13 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
           return stopping_error();
         return self->delegate(st.pool, project_atom_v, std::move(op));
       },
+      [=](list_atom) {
+        std::vector<caf::actor> out;
+        for (auto& [addr, sup] : self->state.subscriptions)
+          if (auto sub = caf::actor_cast<caf::actor>(addr))
+            out.push_back(std::move(sub));
+        return out;
+      },
   };
 }
 

@@ -513,7 +513,10 @@ using node_actor = caf::typed_actor<
     // Starts a subscription (actors/subscription.hpp).
     caf::replies_to<join_atom, subscription_spec>::with<subscription_actor>,
     // A projection's storage operation (through the pool).
-    caf::replies_to<project_atom, projection_op>::with<projection_reply>>;
+    caf::replies_to<project_atom, projection_op>::with<projection_reply>,
+    // Returns every subscription it started that still runs, as
+    // subscription_actor handles (inspector).
+    caf::replies_to<list_atom>::with<std::vector<caf::actor>>>;
 
 /// A projection: a subscriber that folds the events of its subscription
 /// into a read model, in memory or in PostgreSQL, answers queries from it,
@@ -530,6 +533,33 @@ using projection_actor = caf::typed_actor<
     // Internal: a batch of the rebuild's subscription for a generation.
     caf::replies_to<rebuild_atom, int64_t, event_batch>::with<batch_ack>,
     // Internal: its timers (snapshots, retries after a failure for now).
+    caf::reacts_to<timer_atom, uint64_t>>;
+
+/// Where a console's `tail` sends the events it follows: an actor in the
+/// console's process (actors/tail_forwarder.hpp).
+using tail_sink_actor = caf::typed_actor<
+    // One event, as JSON (actors/console_json.hpp).
+    caf::reacts_to<tail_atom, std::string>>;
+
+/// The inspector: answers the operator console (tools/es_console.cpp) from
+/// another process through CAF's middleman, by asking the node and its
+/// components (actors/inspector.hpp). Only types CAF serialises cross the
+/// process boundary: strings, integers, actor handles.
+using inspector_actor = caf::typed_actor<
+    // The handshake: the console's protocol version; replies with the
+    // store's protocol version and its software version.
+    caf::replies_to<hello_atom, uint32_t>::with<uint32_t, std::string>,
+    // A command: its words as a JSON array; replies with a JSON object,
+    // {"command":..,"result":..} or {"error":{"code":..,"message":..}}.
+    caf::replies_to<console_atom, std::string>::with<std::string>,
+    // Follows new events of a filter (words as a JSON array) with a
+    // transient subscription that sends each event to the sink as
+    // (tail_atom, JSON) until the sink is gone; replies as a command does.
+    caf::replies_to<tail_atom, std::string, caf::actor>::with<std::string>,
+    // Local: a projection_actor the console may inspect and rebuild, by
+    // name (replaces one of that name); whether it was new.
+    caf::replies_to<register_atom, std::string, caf::actor>::with<bool>,
+    // INTERNAL: its sampling timer (metrics).
     caf::reacts_to<timer_atom, uint64_t>>;
 
 } // namespace es

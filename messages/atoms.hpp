@@ -60,4 +60,11 @@ CAF_ADD_ATOM(es, es, rebuild_atom, "rebuild")
 /// Delivers a subscription's parked events again.
 CAF_ADD_ATOM(es, es, replay_atom, "replay")
 
+/// The operator console (actors/inspector.hpp): the handshake, a command,
+/// following new events, and listing what a component holds.
+CAF_ADD_ATOM(es, es, hello_atom, "hello")
+CAF_ADD_ATOM(es, es, console_atom, "console")
+CAF_ADD_ATOM(es, es, tail_atom, "tail")
+CAF_ADD_ATOM(es, es, list_atom, "list")
+
 CAF_END_TYPE_ID_BLOCK(es)

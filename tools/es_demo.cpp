@@ -17,6 +17,7 @@
 // config/es_config.hpp). Exit status: 0 consistent, 1 inconsistent or a
 // failure at run time, 2 bad arguments.
 #include "actors/game_projections.hpp"
+#include "actors/inspector.hpp"
 #include "actors/store.hpp"
 #include "config/es_config.hpp"
 #include "messages/error.hpp"
@@ -28,6 +29,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -62,6 +64,7 @@ struct demo_config : es::config {
   uint16_t console_port = 0;
 
   demo_config() {
+    load<caf::io::middleman>(); // the console's inspector is remote
     opt_group{custom_options_, "global"}
         .add(games, "games", "games to play, concurrently (1-100000)")
         .add(guilds, "guilds", "guilds they are played in (1-10000)")
@@ -283,6 +286,26 @@ int run(demo_config& opts) {
   auto& games_projection = projections[0];
   auto& board_projection = projections[1];
 
+  // The operator console (es-console) attaches to the inspector.
+  es::inspector_endpoint where{opts.console.bind, opts.console.port,
+                               opts.console.allow_remote,
+                               opts.node.request_timeout};
+  es::inspector_actor inspector;
+  auto console_port = es::publish_inspector(sys, store.node(), where,
+                                            &inspector);
+  if (!console_port) {
+    std::cerr << "es-demo: cannot publish the console on " << where.bind
+              << ":" << where.port << ": " << es::describe(console_port.error())
+              << " (--console-port P picks another port, 0 any free one)\n";
+    for (auto& p : projections)
+      caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  es::register_projection(inspector, "game-state", games_projection);
+  es::register_projection(inspector, "leaderboard", board_projection);
+  std::cerr << "es-demo: console: es-console --port " << *console_port
+            << "\n";
+
   auto seed = opts.seed >= 0 ? static_cast<uint32_t>(opts.seed)
                             : std::random_device{}();
   auto plans = es::demo::plan_games(opts.games, opts.guilds, seed);
@@ -372,7 +395,8 @@ int run(demo_config& opts) {
   std::cout << es::demo::format_summary(summary) << std::flush;
 
   if (opts.linger && !summary.interrupted) {
-    std::cerr << "es-demo: lingering (Ctrl-C or SIGTERM to stop)\n";
+    std::cerr << "es-demo: lingering for the console (es-console --port "
+              << *console_port << "); Ctrl-C or SIGTERM stops it\n";
     while (!signalled(1s)) {
     }
   }

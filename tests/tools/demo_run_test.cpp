@@ -1,8 +1,8 @@
 // es-demo end to end, as CI and an operator run it: a short run against the
 // test database is consistent and says so on its last line; runs add to
 // the same store; a tampered read model is caught ("consistent: no", exit
-// 1); SIGINT during the games stops them early and SIGTERM ends --linger,
-// both with a clean shutdown; --reset empties the embedded cluster; bad
+// 1); SIGINT during the games stops them early and SIGTERM ends --linger
+// (which serves es-console meanwhile), both with a clean shutdown; --reset empties the embedded cluster; bad
 // arguments are named.
 #define BOOST_TEST_MODULE demo_run
 #include "tests/pg_fixture.hpp"
@@ -30,7 +30,7 @@ std::vector<std::string> with(std::vector<std::string> args,
 }
 
 std::vector<std::string> on_test_db(std::vector<std::string> args) {
-  return with({"--dsn", test_database()}, args);
+  return with({"--dsn", test_database(), "--console-port", "0"}, args);
 }
 
 /// The number of games the summary says the store holds.
@@ -96,11 +96,24 @@ BOOST_AUTO_TEST_CASE(sigint_stops_the_games_early_and_still_checks) {
   BOOST_TEST(demo.last_line() == consistent);
 }
 
-BOOST_AUTO_TEST_CASE(sigterm_ends_a_lingering_demo_cleanly) {
+BOOST_AUTO_TEST_CASE(a_lingering_demo_serves_the_console_until_sigterm) {
   child_process demo{ES_DEMO, on_test_db({"--games", "4", "--duration", "0s",
                                           "--linger"})};
   BOOST_TEST_REQUIRE(demo.wait_for_output(consistent, 120s), demo.err());
-  std::this_thread::sleep_for(500ms);
+  std::smatch m;
+  auto err = demo.err();
+  BOOST_REQUIRE_MESSAGE(std::regex_search(err, m,
+                                          std::regex{"es-console --port ([0-9]+)"}),
+                        err);
+  // The operator attaches: the projections are there, the games too.
+  child_process projections{ES_CONSOLE, {"--port", m[1], "projections"}};
+  BOOST_TEST_REQUIRE(projections.wait(60s) == 0, projections.out()
+                                                     << projections.err());
+  BOOST_TEST(projections.out().find("game-state") != std::string::npos);
+  BOOST_TEST(projections.out().find("leaderboard") != std::string::npos);
+  child_process streams{ES_CONSOLE, {"--port", m[1], "--json", "streams"}};
+  BOOST_TEST_REQUIRE(streams.wait(60s) == 0, streams.err());
+  BOOST_TEST(streams.out().find("\"game-") != std::string::npos);
   demo.signal(SIGTERM);
   BOOST_TEST(demo.wait(60s) == 0);
   BOOST_TEST(demo.err().find("lingering") != std::string::npos);
@@ -109,7 +122,8 @@ BOOST_AUTO_TEST_CASE(sigterm_ends_a_lingering_demo_cleanly) {
 BOOST_AUTO_TEST_CASE(reset_empties_the_embedded_cluster) {
   auto dir = "/tmp/es-demo-reset-" + std::to_string(::getpid());
   auto run = [&](std::vector<std::string> more) {
-    child_process demo{ES_DEMO, with({"--data-dir", dir, "--games", "4",
+    child_process demo{ES_DEMO, with({"--data-dir", dir, "--console-port", "0",
+                                      "--games", "4",
                                       "--duration", "0s"},
                                      more)};
     BOOST_TEST_REQUIRE(demo.wait(300s) == 0, demo.out() << demo.err());
