@@ -41,6 +41,24 @@ bool connected(slot_state s) {
   return s == slot_state::idle || s == slot_state::busy;
 }
 
+const char* to_string(slot_state s) {
+  switch (s) {
+  case slot_state::down:
+    return "down";
+  case slot_state::connecting:
+    return "connecting";
+  case slot_state::idle:
+    return "idle";
+  case slot_state::busy:
+    return "busy";
+  }
+  return "?";
+}
+
+double seconds_since(clock::time_point since, clock::time_point now) {
+  return std::chrono::duration<double>(now - since).count();
+}
+
 size_t bytes_of(const stream_append& part) {
   size_t n = 0;
   for (auto& ev : part.events)
@@ -170,13 +188,17 @@ bool send_group(self_ptr self, size_t i, clock::time_point now) {
   std::vector<uint64_t> ids;
   ids.reserve(group.size());
   batch.requests.reserve(group.size());
+  size_t events = 0;
   for (auto& p : group) {
     auto& w = st.appends.at(p.id);
     if (w.cmd.mode == durability::full)
       batch.mode = durability::full;
     batch.requests.push_back({w.cmd.part});
     ids.push_back(p.id);
+    events += w.cmd.part.events.size();
   }
+  st.counters.metrics.group_appends.record(static_cast<double>(group.size()));
+  st.counters.metrics.group_events.record(static_cast<double>(events));
   mark_busy(st.slots[i], slot_state::busy);
   ++st.groups_in_flight;
   self->request(st.slots[i].worker, no_timeout, append_atom_v, std::move(batch))
@@ -238,6 +260,9 @@ void on_outcome(self_ptr self, size_t i, std::vector<uint64_t> ids,
       // A group of one stream append per request: one result each.
       it->second.promise.deliver(std::move(res->front()));
       ++st.counters.appends;
+      st.counters.metrics.events += it->second.cmd.part.events.size();
+      st.counters.metrics.append_latency.record(
+          seconds_since(it->second.since, now));
       st.appends.erase(it);
     } else if (out.connection_lost) {
       if (!lost)
@@ -413,7 +438,7 @@ caf::result<T> enqueue_read(self_ptr self, Request req) {
   state::read_job job;
   job.deadline = now + st.options.request_timeout;
   job.fail = [rp](caf::error err) mutable { rp.deliver(std::move(err)); };
-  job.run = [self, rp, req = std::move(req)](size_t i) mutable {
+  job.run = [self, rp, now, req = std::move(req)](size_t i) mutable {
     auto worker = self->state.slots[i].worker;
     std::apply(
         [&](auto&&... args) {
@@ -421,6 +446,8 @@ caf::result<T> enqueue_read(self_ptr self, Request req) {
               .then(
                   [=](T& value) mutable {
                     self->state.slots[i].state = slot_state::idle;
+                    self->state.counters.metrics.read_latency.record(
+                        seconds_since(now, clock::now()));
                     rp.deliver(std::move(value));
                     pump(self);
                   },
@@ -449,7 +476,9 @@ pool_actor::behavior_type connection_supervisor(
     node_options options) {
   auto& init = self->state;
   init.options = std::move(options);
-  init.breaker.emplace(init.options.breaker, [](const auto& t) {
+  init.breaker.emplace(init.options.breaker, [self](const auto& t) {
+    if (t.to == storage::breaker_state::open)
+      ++self->state.counters.metrics.breaker_opened;
     spdlog::warn("circuit breaker: {} -> {}: {}", storage::to_string(t.from),
                  storage::to_string(t.to), t.cause);
   });
@@ -512,7 +541,8 @@ pool_actor::behavior_type connection_supervisor(
           return err;
         }
         auto rp = self->make_response_promise<append_result>();
-        st.appends.emplace(id, state::waiting{std::move(cmd), rp, false});
+        st.appends.emplace(id,
+                           state::waiting{std::move(cmd), rp, false, now});
         pump(self);
         return rp;
       },
@@ -549,6 +579,11 @@ pool_actor::behavior_type connection_supervisor(
         out.breaker = st.breaker->state(clock::now());
         out.queued = st.queue->size();
         out.queued_bytes = st.queue->bytes();
+        out.metrics.breaker_window_failures = st.breaker->window_failures();
+        out.metrics.breaker_window_calls = st.breaker->window_calls();
+        out.metrics.connections.clear();
+        for (auto& s : st.slots)
+          out.metrics.connections.emplace_back(to_string(s.state));
         return out;
       },
       [=](timer_atom, uint64_t generation) {

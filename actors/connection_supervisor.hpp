@@ -109,6 +109,8 @@ struct connection_supervisor_state {
     caf::typed_response_promise<append_result> promise;
     /// Whether it was in flight when a connection broke.
     bool ambiguous = false;
+    /// When it reached the pool (for the append latency).
+    clock::time_point since;
   };
 
   /// A read or stream-info request waiting for a free worker.
@@ -132,6 +134,7 @@ struct connection_supervisor_state {
   /// Alternates reads and groups when both wait.
   bool read_turn = false;
   pool_health health = pool_health::down;
+  /// Counters and metrics (latency and group-size histograms) since start.
   pool_status counters;
   /// The one armed wake-up timer: its generation and time.
   uint64_t timer_generation = 0;

@@ -122,6 +122,14 @@ void write(writer& w, const pool_status& pool) {
   field(w, "pool_size", pool.pool_size);
   field(w, "connections_up", pool.connections_up);
   field(w, "breaker", storage::to_string(pool.breaker));
+  field(w, "breaker_window_failures", pool.metrics.breaker_window_failures);
+  field(w, "breaker_window_calls", pool.metrics.breaker_window_calls);
+  field(w, "breaker_opened", pool.metrics.breaker_opened);
+  w.Key("connections");
+  w.StartArray();
+  for (auto& c : pool.metrics.connections)
+    w.String(c.data(), static_cast<rapidjson::SizeType>(c.size()));
+  w.EndArray();
   field(w, "queued", pool.queued);
   field(w, "queued_bytes", pool.queued_bytes);
   field(w, "transactions", pool.transactions);

@@ -589,15 +589,21 @@ void run_metrics(self_ptr self, reply rp) {
                               cj::field(w, "subscriptions", running.size());
                               cj::field(w, "subscription_lag_max", max_lag);
                               cj::field(w, "slowest_subscription", slowest);
+                              // Since start, from the pool's histogram
+                              // (bucket-interpolated, as Prometheus does).
+                              auto& lat = ns.pool.metrics.append_latency;
                               w.Key("append_latency");
-                              w.Null();
-                              w.Key("notes");
-                              w.StartArray();
-                              cj::str(w, "append latency percentiles: not "
-                                         "measured by this store build "
-                                         "(pool_status has no latency "
-                                         "histogram)");
-                              w.EndArray();
+                              w.StartObject();
+                              cj::field(w, "count", lat.count());
+                              cj::field(w, "p50_ms", 1000 * lat.quantile(0.5));
+                              cj::field(w, "p99_ms",
+                                        1000 * lat.quantile(0.99));
+                              w.EndObject();
+                              auto& groups = ns.pool.metrics.group_events;
+                              cj::field(w, "group_events_p50",
+                                        groups.quantile(0.5));
+                              cj::field(w, "group_events_p99",
+                                        groups.quantile(0.99));
                               w.EndObject();
                             })));
                       });

@@ -289,13 +289,18 @@ node_behavior(node_actor::stateful_pointer<node_state> self,
         auto rp = self->make_response_promise<node_status>();
         auto router = st.router;
         auto restarts = st.restarts;
+        std::vector<caf::actor> subs;
+        subs.reserve(st.subscriptions.size());
+        for (auto& kvp : st.subscriptions)
+          subs.push_back(caf::actor_cast<caf::actor>(kvp.first));
         self->request(st.pool, caf::infinite, status_atom_v)
             .then(
                 [=](pool_status& pool) mutable {
                   self->request(router, caf::infinite, status_atom_v)
                       .then(
                           [=](router_status& rs) mutable {
-                            rp.deliver(node_status{pool, rs, restarts});
+                            rp.deliver(
+                                node_status{pool, rs, restarts, subs});
                           },
                           [=](caf::error& err) mutable {
                             rp.deliver(std::move(err));

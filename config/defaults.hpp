@@ -207,4 +207,8 @@ inline constexpr uint16_t http_port = 47'018;
 /// container's probes) is refused unless this is set.
 inline constexpr bool http_allow_remote = false;
 
+/// How long the HTTP endpoint waits for the node (and for each
+/// subscription) to answer a status request before /healthz says 503.
+inline constexpr std::chrono::milliseconds http_status_timeout{1'000};
+
 } // namespace es::defaults

@@ -419,6 +419,7 @@ caf::error config::parse(int argc, char** argv) {
 
 caf::error config::parse(std::vector<std::string> args) {
   warnings_.clear();
+  remainder.clear();
   loaded_file_.clear();
   cli_helptext_printed = false;
   // Defaults (or values set before parse), then the environment...

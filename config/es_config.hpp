@@ -41,8 +41,10 @@
 //     demo_config() {
 //       opt_group{custom_options_, "global"}   // --games 5 / --games=5
 //         .add(games, "games", "games to play")
-//         .add(duration, "duration", "how long to play")
-//         .add(reset, "reset", "start from an empty store");
+//         .add(duration, "duration", "how long to play (e.g. 30s)")
+//         .add(reset, "reset", "start from an empty store")
+//         // A short name for a store option: binds the same member.
+//         .add(console.port, "console-port", "same as --console.port");
 //     }
 //   };
 //   int main(int argc, char** argv) {

@@ -7,6 +7,7 @@
 
 #include "messages/atoms.hpp"
 #include "messages/event.hpp"
+#include "messages/metrics.hpp"
 #include "messages/projection.hpp"
 #include "registry/catalog.hpp"
 #include "actors/delivery_window.hpp"
@@ -340,6 +341,9 @@ struct pool_status {
   /// Appends failed with `timeout`, `unavailable` or `circuit_open`.
   uint64_t timed_out = 0;
   uint64_t rejected = 0;
+  /// Latency and group-size histograms, events, breaker and connection
+  /// details (messages/metrics.hpp).
+  pool_metrics metrics;
 };
 
 /// What the stream router reports.
@@ -366,6 +370,12 @@ struct node_status {
   pool_status pool;
   router_status router;
   uint64_t restarts = 0;
+  /// The subscriptions the node started and supervises, as
+  /// `subscription_actor` handles (caf::actor_cast them; that type is
+  /// declared below), to ask each for its `subscription_status`. An
+  /// exclusive subscription's handle is not here; the subscription it runs
+  /// while it owns the name is.
+  std::vector<caf::actor> subscriptions;
 };
 
 /// A connection worker: one `PGconn` on a thread of its own (detached), the

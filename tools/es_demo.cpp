@@ -18,6 +18,7 @@
 // failure at run time, 2 bad arguments.
 #include "actors/game_projections.hpp"
 #include "actors/inspector.hpp"
+#include "actors/monitoring.hpp"
 #include "actors/store.hpp"
 #include "config/es_config.hpp"
 #include "messages/error.hpp"
@@ -301,6 +302,18 @@ int run(demo_config& opts) {
       caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
     return 1;
   }
+  // The HTTP monitoring endpoint, when --http.enabled.
+  auto monitor = es::monitoring_endpoint::start(sys, store.node(), opts.http);
+  if (!monitor) {
+    std::cerr << "es-demo: cannot start the monitoring endpoint: "
+              << es::describe(monitor.error()) << "\n";
+    for (auto& p : projections)
+      caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  if (monitor->active())
+    std::cerr << "es-demo: metrics: http://" << opts.http.bind << ":"
+              << monitor->port() << "/metrics\n";
   es::register_projection(inspector, "game-state", games_projection);
   es::register_projection(inspector, "leaderboard", board_projection);
   std::cerr << "es-demo: console: es-console --port " << *console_port
@@ -400,6 +413,7 @@ int run(demo_config& opts) {
     while (!signalled(1s)) {
     }
   }
+  monitor->stop();
   for (auto& p : projections)
     self->send_exit(p, caf::exit_reason::user_shutdown);
   store.stop();

@@ -66,7 +66,9 @@ struct app_config : es::config {
     opt_group{custom_options_, "global"}
         .add(games, "games", "games to play")
         .add(duration, "duration", "how long to play")
-        .add(reset, "reset", "start from an empty store");
+        .add(reset, "reset", "start from an empty store")
+        .add(console.port, "console-port", "short for --console.port")
+        .add<int>("seed", "unbound: read with caf::get_or");
     opt_group{custom_options_, "demo"}.add(guilds, "guilds", "guilds");
   }
 };
@@ -278,6 +280,18 @@ BOOST_AUTO_TEST_CASE(both_spellings_of_an_option) {
     BOOST_TEST(cfg.console.port == 0);
     BOOST_TEST(cfg.http.enabled);
     BOOST_TEST(cfg.reset);
+  }
+  // An application's short name for a store option sets the same value.
+  {
+    app_config cfg;
+    BOOST_TEST_REQUIRE(message(cfg.parse({"--console-port", "4711"})) == "");
+    BOOST_TEST(cfg.console.port == 4711);
+  }
+  // An unbound option lands in the content, as with CAF's own parser.
+  {
+    app_config cfg;
+    BOOST_TEST_REQUIRE(message(cfg.parse({"--seed", "42"})) == "");
+    BOOST_TEST(caf::get_or(cfg, "seed", 0) == 42);
   }
   // A boolean can be turned off on the command line over a file.
   temp_file file{"[http]\nenabled = true\n"};

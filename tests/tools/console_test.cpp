@@ -252,6 +252,11 @@ BOOST_AUTO_TEST_CASE(health_shows_pool_breaker_and_queue) {
   BOOST_TEST(j["pool_size"].GetUint() == 1u);
   BOOST_TEST(j["queued"].GetUint() == 0u);
   BOOST_TEST(j["appends"].GetUint() >= 4u);
+  // The breaker's counts and each connection's state.
+  BOOST_TEST(j["breaker_opened"].GetUint() == 0u);
+  BOOST_TEST(j["breaker_window_calls"].GetUint() >= 1u);
+  BOOST_TEST(j["connections"].Size() == 1u);
+  BOOST_TEST(contains(r.out, "calls of its window; opened 0 times"));
 }
 
 BOOST_AUTO_TEST_CASE(streams_are_paged_with_their_versions) {
@@ -377,13 +382,20 @@ BOOST_AUTO_TEST_CASE(metrics_report_rates_groups_and_lag) {
   BOOST_TEST(contains(r.out, "append rate (10 s)"));
   BOOST_TEST(contains(r.out, "mean group size"));
   BOOST_TEST(contains(r.out, "dispatch lag"));
-  BOOST_TEST(contains(r.out, "append latency percentiles: not measured"));
+  BOOST_TEST(contains(r.out, "append latency"));
+  BOOST_TEST(contains(r.out, " appends)")); // "p50 ... ms, p99 ... ms (N appends)"
+  BOOST_TEST(contains(r.out, "events per transaction"));
   auto j = json_result(peer().run({"--json", "metrics"}));
   BOOST_TEST(j["appends"].GetUint() >= 4u);
   BOOST_TEST(j["mean_group_size"].GetDouble() >= 1.0);
   BOOST_TEST(j["log_horizon"].GetInt64() >= 4);
   BOOST_TEST(j["dispatch_lag"].GetInt64() >= 0);
-  BOOST_TEST(j["append_latency"].IsNull());
+  // Percentiles from the pool's latency histogram.
+  BOOST_TEST(j["append_latency"]["count"].GetUint64() >= 4u);
+  BOOST_TEST(j["append_latency"]["p99_ms"].GetDouble() > 0.0);
+  BOOST_TEST(j["append_latency"]["p50_ms"].GetDouble()
+             <= j["append_latency"]["p99_ms"].GetDouble());
+  BOOST_TEST(j["group_events_p50"].GetDouble() >= 1.0);
 }
 
 BOOST_AUTO_TEST_CASE(rebuild_shows_progress_and_finishes) {

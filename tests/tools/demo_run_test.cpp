@@ -98,8 +98,10 @@ BOOST_AUTO_TEST_CASE(sigint_stops_the_games_early_and_still_checks) {
 
 BOOST_AUTO_TEST_CASE(a_lingering_demo_serves_the_console_until_sigterm) {
   child_process demo{ES_DEMO, on_test_db({"--games", "4", "--duration", "0s",
-                                          "--linger"})};
+                                          "--linger", "--http.enabled",
+                                          "--http.port", "0"})};
   BOOST_TEST_REQUIRE(demo.wait_for_output(consistent, 120s), demo.err());
+  BOOST_TEST(demo.err().find("metrics: http://127.0.0.1:") != std::string::npos);
   std::smatch m;
   auto err = demo.err();
   BOOST_REQUIRE_MESSAGE(std::regex_search(err, m,

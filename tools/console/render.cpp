@@ -124,11 +124,24 @@ std::string render_status(const value& r) {
   return out;
 }
 
+/// "idle, busy, down" (each pool connection's state).
+std::string connections_text(const value& states) {
+  std::string out;
+  for (auto& c : states.GetArray())
+    out += (out.empty() ? "" : ", ") + text(c);
+  return out.empty() ? "-" : out;
+}
+
 std::string render_health(const value& p) {
   std::vector<std::vector<std::string>> rows{
       {"pool", get(p, "health") + " (" + get(p, "connections_up") + " of " +
                    get(p, "pool_size") + " connections up)"},
-      {"circuit breaker", get(p, "breaker")},
+      {"connections", connections_text(array(p, "connections"))},
+      {"circuit breaker",
+       get(p, "breaker") + " (" + get(p, "breaker_window_failures")
+           + " connection failures in " + get(p, "breaker_window_calls")
+           + " calls of its window; opened " + get(p, "breaker_opened")
+           + " times)"},
       {"outage queue",
        get(p, "queued") + " appends, " + get(p, "queued_bytes") + " bytes"},
       {"committed", get(p, "transactions") + " transactions, " +
@@ -214,6 +227,21 @@ std::string render_registry(const value& r) {
          get(r, "size") + " (type, version) pairs registered\n";
 }
 
+std::string fixed_text(double x, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
+
+/// "p50 2.1 ms, p99 9.8 ms (1234 appends)", from the store's histogram.
+std::string latency_text(const value& v) {
+  if (!v.IsObject() || number(v, "count", 0) == 0)
+    return "no appends yet";
+  return "p50 " + fixed_text(number(v, "p50_ms", 0), 1) + " ms, p99 "
+         + fixed_text(number(v, "p99_ms", 0), 1) + " ms ("
+         + get(v, "count") + " appends)";
+}
+
 std::string render_metrics(const value& r) {
   std::vector<std::vector<std::string>> rows{
       {"append rate (10 s)", rate_text(number(r, "append_rate_10s", -1))},
@@ -221,9 +249,10 @@ std::string render_metrics(const value& r) {
       {"transactions (10 s)", rate_text(number(r, "transaction_rate_10s", -1))},
       {"appends since start", get(r, "appends")},
       {"mean group size", get(r, "mean_group_size") + " appends/transaction"},
-      {"append latency", member(r, "append_latency").IsNull()
-                             ? "not measured"
-                             : text(member(r, "append_latency"))},
+      {"append latency", latency_text(member(r, "append_latency"))},
+      {"events per transaction",
+       "p50 " + fixed_text(number(r, "group_events_p50", 0), 0) + ", p99 "
+           + fixed_text(number(r, "group_events_p99", 0), 0)},
       {"log horizon", get(r, "log_horizon")},
       {"dispatcher head", get(r, "dispatcher_head")},
       {"dispatch lag", get(r, "dispatch_lag") + " positions"},
