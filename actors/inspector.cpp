@@ -600,8 +600,12 @@ void run_metrics(self_ptr self, reply rp) {
                                         1000 * lat.quantile(0.99));
                               w.EndObject();
                               auto& groups = ns.pool.metrics.group_events;
-                              cj::field(w, "group_events_p50",
-                                        groups.quantile(0.5));
+                              cj::field(w, "group_events_mean",
+                                        groups.count() == 0
+                                            ? 0.0
+                                            : groups.sum()
+                                                  / static_cast<double>(
+                                                      groups.count()));
                               cj::field(w, "group_events_p99",
                                         groups.quantile(0.99));
                               w.EndObject();

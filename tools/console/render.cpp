@@ -251,7 +251,7 @@ std::string render_metrics(const value& r) {
       {"mean group size", get(r, "mean_group_size") + " appends/transaction"},
       {"append latency", latency_text(member(r, "append_latency"))},
       {"events per transaction",
-       "p50 " + fixed_text(number(r, "group_events_p50", 0), 0) + ", p99 "
+       "mean " + fixed_text(number(r, "group_events_mean", 0), 1) + ", p99 "
            + fixed_text(number(r, "group_events_p99", 0), 0)},
       {"log horizon", get(r, "log_horizon")},
       {"dispatcher head", get(r, "dispatcher_head")},
