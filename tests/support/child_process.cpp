@@ -2,6 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -34,15 +35,35 @@ std::string slurp(const std::string& path) {
 
 } // namespace
 
-child_process::child_process(std::string exe, std::vector<std::string> args)
+child_process::child_process(std::string exe, std::vector<std::string> args,
+                             std::vector<std::string> env,
+                             const std::string& input)
     : out_path_(temp_path("out")), err_path_(temp_path("err")) {
   args.insert(args.begin(), exe);
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);
+  // `env` replaces variables of the same name.
+  std::vector<std::string> vars;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string var{*e};
+    auto name = var.substr(0, var.find('=') + 1);
+    if (std::none_of(env.begin(), env.end(), [&](const std::string& x) {
+          return x.rfind(name, 0) == 0;
+        }))
+      vars.push_back(std::move(var));
+  }
+  vars.insert(vars.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& v : vars)
+    envp.push_back(v.data());
+  envp.push_back(nullptr);
   posix_spawn_file_actions_t files;
   posix_spawn_file_actions_init(&files);
+  if (!input.empty())
+    posix_spawn_file_actions_addopen(&files, STDIN_FILENO, input.c_str(),
+                                     O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, out_path_.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&files, STDERR_FILENO, err_path_.c_str(),
@@ -55,7 +76,7 @@ child_process::child_process(std::string exe, std::vector<std::string> args)
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   int rc = ::posix_spawn(&pid_, exe.c_str(), &files, &attr, argv.data(),
-                         environ);
+                         envp.data());
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&files);
   BOOST_REQUIRE_MESSAGE(rc == 0, "cannot start " << exe << ": errno " << rc);

@@ -14,15 +14,19 @@ namespace es::test {
 
 class child_process {
 public:
-  /// Starts `exe` with `args`; BOOST_REQUIRE fails when it cannot.
-  child_process(std::string exe, std::vector<std::string> args);
+  /// Starts `exe` with `args`, this process's environment with `env`
+  /// ("NAME=value") added or replacing, and standard input from the file
+  /// `input` when given; BOOST_REQUIRE fails when it cannot.
+  child_process(std::string exe, std::vector<std::string> args,
+                std::vector<std::string> env = {},
+                const std::string& input = {});
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
   ~child_process();
 
   /// Waits at most `limit` for it to exit; its exit status, or -1 when it
   /// was killed by a signal or did not exit in time (then it is killed).
-  int wait(std::chrono::seconds limit);
+  int wait(std::chrono::seconds limit = std::chrono::seconds{600});
 
   /// Sends `sig` to it.
   void signal(int sig);

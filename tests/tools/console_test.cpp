@@ -13,6 +13,7 @@
 #include "actors/inspector.hpp"
 #include "tests/actors/runtime_support.hpp"
 #include "tests/pg_fixture.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/tcp_proxy.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -68,77 +69,8 @@ std::string temp_path(const std::string& what) {
          std::to_string(++n) + "-" + what;
 }
 
-/// A child process; killed (SIGKILL) and reaped when dropped.
-class child {
-public:
-  /// Runs `exe` with `args`, stdout and stderr to files, with `env` added
-  /// to this process's environment.
-  child(const std::string& exe, std::vector<std::string> args,
-        std::vector<std::string> env = {}, const std::string& input = {})
-      : out_(temp_path("out")), err_(temp_path("err")) {
-    args.insert(args.begin(), exe);
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    // `env` replaces variables of the same name.
-    std::vector<std::string> envs;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string var{*e};
-      auto name = var.substr(0, var.find('=') + 1);
-      if (std::none_of(env.begin(), env.end(), [&](const std::string& x) {
-            return x.rfind(name, 0) == 0;
-          }))
-        envs.push_back(std::move(var));
-    }
-    for (auto& e : env)
-      envs.push_back(e);
-    std::vector<char*> envp;
-    for (auto& e : envs)
-      envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    if (!input.empty())
-      posix_spawn_file_actions_addopen(&fa, 0, input.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = ::posix_spawn(&pid_, exe.c_str(), &fa, nullptr, argv.data(),
-                           envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    BOOST_REQUIRE_MESSAGE(rc == 0, "cannot start " << exe);
-  }
-  child(const child&) = delete;
-  child& operator=(const child&) = delete;
-  ~child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-    std::remove(out_.c_str());
-    std::remove(err_.c_str());
-  }
-
-  /// Waits for it to exit; its exit status (-1 when killed by a signal).
-  int wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
-  void signal(int sig) { ::kill(pid_, sig); }
-
-  std::string out() const { return slurp(out_); }
-  std::string err() const { return slurp(err_); }
-
-private:
-  pid_t pid_ = -1;
-  std::string out_;
-  std::string err_;
-};
+/// A child process (tests/support/child_process.hpp).
+using child = es::test::child_process;
 
 /// What a finished es-console run printed, and its exit status.
 struct run_result {
