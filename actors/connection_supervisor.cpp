@@ -110,9 +110,14 @@ void update_health(self_ptr self, const std::string& cause) {
     return;
   auto prev = st.health;
   st.health = next;
-  if (next == pool_health::connected)
-    spdlog::info("pool: {} -> connected ({} of {} connections up)",
-                 to_string(prev), up, st.slots.size());
+  // Better (down -> degraded while connecting, -> connected) is news;
+  // worse is a warning with its cause.
+  auto better = next == pool_health::connected
+                || (prev == pool_health::down
+                    && next == pool_health::degraded);
+  if (better)
+    spdlog::info("pool: {} -> {} ({} of {} connections up)", to_string(prev),
+                 to_string(next), up, st.slots.size());
   else
     spdlog::warn("pool: {} -> {} ({} of {} connections up): {}",
                  to_string(prev), to_string(next), up, st.slots.size(), cause);
