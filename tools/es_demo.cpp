@@ -61,8 +61,6 @@ struct demo_config : es::config {
   bool linger = false;
   bool reset = false;
   int64_t seed = -1;
-  /// Shorthand for --console.port.
-  uint16_t console_port = 0;
 
   demo_config() {
     load<caf::io::middleman>(); // the console's inspector is remote
@@ -77,7 +75,8 @@ struct demo_config : es::config {
              "or SIGTERM")
         .add(reset, "reset", "start from an empty embedded cluster")
         .add(seed, "seed", "the games' random seed (-1: random)")
-        .add(console_port, "console-port", "same as --console.port");
+        .add(console.port, "console-port",
+             "same as --console.port (0: any free port)");
   }
 
   /// Checks the demo's own options; a message naming the first bad one.
@@ -270,8 +269,6 @@ int run(demo_config& opts) {
       std::cerr << "es-demo: " << *err << "\n";
       return 1;
     }
-  if (opts.console_port != 0)
-    opts.console.port = opts.console_port;
   caf::actor_system sys{opts};
   auto started = es::start(sys, opts.node);
   if (!started) {

@@ -116,6 +116,16 @@ BOOST_AUTO_TEST_CASE(a_lingering_demo_serves_the_console_until_sigterm) {
   child_process streams{ES_CONSOLE, {"--port", m[1], "--json", "streams"}};
   BOOST_TEST_REQUIRE(streams.wait(60s) == 0, streams.err());
   BOOST_TEST(streams.out().find("\"game-") != std::string::npos);
+  // A second demo cannot take the same console port, and says so.
+  child_process second{ES_DEMO, with({"--dsn", test_database(),
+                                      "--console-port", m[1], "--games", "1"},
+                                     {})};
+  BOOST_TEST(second.wait(120s) == 1);
+  BOOST_TEST(second.err().find("cannot publish the console on 127.0.0.1:"
+                               + std::string{m[1]})
+                 != std::string::npos,
+             second.err());
+  BOOST_TEST(second.err().find("--console-port") != std::string::npos);
   demo.signal(SIGTERM);
   BOOST_TEST(demo.wait(60s) == 0);
   BOOST_TEST(demo.err().find("lingering") != std::string::npos);
