@@ -1,5 +1,7 @@
 #include "actors/dispatcher.hpp"
 
+#include <algorithm>
+
 #include "messages/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -35,7 +37,7 @@ void remember(dispatcher_state& st, const std::vector<event_ptr>& evs,
   }
 }
 
-/// Reads now, or once `read_interval` has passed since the last read.
+/// Reads now, or once the read interval has passed since the last read.
 void schedule_read(self_ptr self) {
   auto& st = self->state;
   if (st.reading) {
@@ -44,7 +46,7 @@ void schedule_read(self_ptr self) {
   }
   if (st.read_due)
     return; // the timer reads soon: one timer however many wakes
-  auto due = st.last_read + st.config.read_interval;
+  auto due = st.last_read + read_interval_for(st.config, st.members.size());
   auto now = clock::now();
   if (now >= due) {
     read_next(self);
@@ -120,6 +122,13 @@ void read_next(self_ptr self) {
 }
 
 } // namespace
+
+std::chrono::steady_clock::duration
+read_interval_for(const dispatcher_config& cfg, size_t live) {
+  auto grown = cfg.read_interval_per_member * static_cast<int64_t>(live);
+  return std::clamp<std::chrono::steady_clock::duration>(
+      grown, cfg.read_interval_min, cfg.read_interval);
+}
 
 dispatcher_actor::behavior_type
 dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,

@@ -8,8 +8,10 @@
 // horizon, upcasts each event once, and sends each page as one shared
 // `live_batch` to every joined subscription. Reads never overlap: a wake
 // during a read only makes it read again afterwards, and wakes closer than
-// `read_interval` to the last read wait for it (commits meanwhile go out
+// the read interval to the last read wait for it (commits meanwhile go out
 // as one batch: one message per subscription instead of one per commit).
+// The interval grows with the live subscriptions (`dispatcher_config`):
+// the more there are, the more a message per batch costs.
 // With no one live it reads nothing, and the next subscription to join
 // sets its `head`.
 //
@@ -47,8 +49,14 @@ struct dispatcher_config {
   /// Reads at least this often while someone is live (other processes'
   /// commits do not wake it).
   std::chrono::milliseconds poll_interval = defaults::dispatcher_poll_interval;
-  /// The least time between two reads when wakes come faster.
+  /// The least time between two reads when wakes come faster:
+  /// `read_interval_per_member` per live subscription, within
+  /// [`read_interval_min`, `read_interval`].
   std::chrono::milliseconds read_interval = defaults::dispatcher_read_interval;
+  std::chrono::milliseconds read_interval_min =
+      defaults::dispatcher_read_interval_min;
+  std::chrono::microseconds read_interval_per_member =
+      defaults::dispatcher_read_interval_per_subscription;
   /// Recent events kept for subscriptions that join.
   size_t backlog_limit = defaults::dispatcher_backlog;
   size_t page_size = defaults::subscription_page_size;
@@ -82,6 +90,12 @@ struct dispatcher_state {
   bool read_due = false;
   uint64_t timer_generation = 0;
 };
+
+/// The least time between two reads with `live` subscriptions joined:
+/// `read_interval_per_member` each, within [`read_interval_min`,
+/// `read_interval`].
+std::chrono::steady_clock::duration
+read_interval_for(const dispatcher_config& cfg, size_t live);
 
 dispatcher_actor::behavior_type
 dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,

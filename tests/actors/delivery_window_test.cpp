@@ -2,6 +2,7 @@
 // bound, acknowledgements, retries with backoff, parking, redelivery after a
 // subscriber died, partitions, and the checkpoint.
 #include "actors/delivery_window.hpp"
+#include "actors/dispatcher.hpp"
 #include "messages/error.hpp"
 #include "tests/printing.hpp"
 
@@ -399,3 +400,19 @@ BOOST_AUTO_TEST_CASE(an_event_sent_again_expires_at_its_new_deadline) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The dispatcher's read interval (pure): it grows with the live
+// subscriptions between its bounds.
+
+BOOST_AUTO_TEST_CASE(the_read_interval_grows_with_live_subscriptions) {
+  using namespace std::chrono_literals;
+  es::dispatcher_config cfg;
+  cfg.read_interval = 25ms;
+  cfg.read_interval_min = 5ms;
+  cfg.read_interval_per_member = 25us;
+  BOOST_TEST((es::read_interval_for(cfg, 0) == 5ms));
+  BOOST_TEST((es::read_interval_for(cfg, 2) == 5ms));
+  BOOST_TEST((es::read_interval_for(cfg, 400) == 10ms));
+  BOOST_TEST((es::read_interval_for(cfg, 1000) == 25ms));
+  BOOST_TEST((es::read_interval_for(cfg, 100000) == 25ms));
+}
