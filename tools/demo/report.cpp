@@ -1,5 +1,7 @@
 #include "tools/demo/report.hpp"
 
+#include "tools/bench/stats.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,9 +12,9 @@ namespace es::demo {
 int64_t percentile(std::vector<int64_t> xs, double q) {
   if (xs.empty())
     return 0;
-  q = std::clamp(q, 0.0, 1.0);
-  auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(xs.size())));
-  auto at = rank == 0 ? 0 : rank - 1;
+  // The rank as es-bench computes it (tools/bench/stats.hpp); the sample
+  // by selection rather than a full sort.
+  auto at = bench::nearest_rank(std::clamp(q, 0.0, 1.0) * 100, xs.size()) - 1;
   std::nth_element(xs.begin(), xs.begin() + static_cast<long>(at), xs.end());
   return xs[at];
 }
