@@ -84,12 +84,14 @@ BOOST_AUTO_TEST_CASE(a_tampered_read_model_is_not_consistent) {
 
 BOOST_AUTO_TEST_CASE(sigint_stops_the_games_early_and_still_checks) {
   child_process demo{ES_DEMO, on_test_db({"--games", "40", "--duration", "2min"})};
-  // Some turns landed (the progress bar goes to stderr, the summary later).
+  // Wait (with a deadline) until the progress line, on stderr, shows that
+  // turns landed, so that the interruption cuts games in the middle.
+  const std::regex landed{"games, [1-9][0-9]* events"};
   auto until = std::chrono::steady_clock::now() + 120s;
-  while (demo.err().find(" events") == std::string::npos
+  while (!std::regex_search(demo.err(), landed)
          && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(100ms);
-  std::this_thread::sleep_for(1s);
+  BOOST_TEST_REQUIRE(std::regex_search(demo.err(), landed), demo.err());
   demo.signal(SIGINT);
   BOOST_TEST_REQUIRE(demo.wait(120s) == 0, demo.out() << demo.err());
   BOOST_TEST(demo.out().find("(interrupted)") != std::string::npos);
