@@ -37,6 +37,10 @@ void spawn_dispatcher(self_ptr self) {
   auto& st = self->state;
   dispatcher_config config;
   config.poll_interval = st.options.dispatcher_poll_interval;
+  config.read_interval = st.options.dispatcher_read_interval;
+  config.read_interval_min = st.options.dispatcher_read_interval_min;
+  config.read_interval_per_member =
+      st.options.dispatcher_read_interval_per_subscription;
   st.dispatcher = self->spawn<caf::monitored>(dispatcher, st.pool, st.catalog,
                                               config);
   // The pool wakes it after every commit; the session after commits of

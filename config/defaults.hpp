@@ -153,13 +153,16 @@ inline constexpr std::chrono::milliseconds dispatcher_poll_interval{100};
 /// (`dispatcher_read_interval_per_subscription` each) from
 /// `dispatcher_read_interval_min` to `dispatcher_read_interval`: a few
 /// projections hear of a commit within a few milliseconds, while a
-/// thousand subscribers get fewer, larger batches (es-bench fanout, 1,000
-/// subscribers at 1,000 events/s, CAF's stealing scheduler: p99 44-57 ms
-/// with 25 ms, 44-119 ms with 15-20 ms).
-inline constexpr std::chrono::milliseconds dispatcher_read_interval{25};
+/// thousand subscribers get fewer, larger batches. es-bench fanout, 1,000
+/// subscribers at 1,000 events/s, CAF's stealing scheduler, quiet machine:
+/// p99 37-51 ms with 25 ms, 32-46 ms with 20 ms (two outliers in 21 runs),
+/// 27-59 ms with 15 ms, which costs a quarter more CPU than 25 ms (README,
+/// "Speed"). Options `store.dispatcher-read-interval`, `-min` and
+/// `-per-subscription`.
+inline constexpr std::chrono::milliseconds dispatcher_read_interval{20};
 inline constexpr std::chrono::milliseconds dispatcher_read_interval_min{5};
 inline constexpr std::chrono::microseconds
-    dispatcher_read_interval_per_subscription{25};
+    dispatcher_read_interval_per_subscription{20};
 
 /// Longest wait of the session connection on its socket before it looks at
 /// its mailbox again (lock requests wait at most this long).

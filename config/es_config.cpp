@@ -50,6 +50,15 @@ caf::error check_ms(const char* name, caf::timespan x) {
   return {};
 }
 
+/// A duration option in microseconds must hold whole microseconds.
+caf::error check_us(const char* name, caf::timespan x) {
+  using std::chrono::microseconds;
+  if (x != std::chrono::duration_cast<caf::timespan>(
+               std::chrono::duration_cast<microseconds>(x)))
+    return bad(name, "must be a whole number of microseconds");
+  return {};
+}
+
 std::string pec_text(const caf::error& err) {
   if (err.category() == caf::atom("parser"))
     return caf::to_string(static_cast<caf::pec>(err.code()));
@@ -159,6 +168,15 @@ config::config() {
            "a stream actor without appends this long is passivated")
       .add(dispatcher_poll_interval_, "dispatcher-poll-interval",
            "how often the dispatcher reads the log when nothing woke it")
+      .add(dispatcher_read_interval_, "dispatcher-read-interval",
+           "the most time between two reads of the dispatcher when commits "
+           "wake it faster (latency against CPU with many subscriptions)")
+      .add(dispatcher_read_interval_min_, "dispatcher-read-interval-min",
+           "the least time between two reads of the dispatcher")
+      .add(dispatcher_read_interval_per_subscription_,
+           "dispatcher-read-interval-per-subscription",
+           "time between two reads of the dispatcher per live subscription, "
+           "within dispatcher-read-interval-min and -interval")
       .add(n.max_restarts, "max-restarts",
            "component restarts within restart-window before the node stops")
       .add(restart_window_, "restart-window",
@@ -246,6 +264,12 @@ void config::sync_staging_from_node() {
   health_interval_ = to_timespan(node.health_interval);
   stream_idle_timeout_ = to_timespan(node.stream_idle_timeout);
   dispatcher_poll_interval_ = to_timespan(node.dispatcher_poll_interval);
+  dispatcher_read_interval_ = to_timespan(node.dispatcher_read_interval);
+  dispatcher_read_interval_min_ =
+      to_timespan(node.dispatcher_read_interval_min);
+  dispatcher_read_interval_per_subscription_ =
+      std::chrono::duration_cast<caf::timespan>(
+          node.dispatcher_read_interval_per_subscription);
   restart_window_ = to_timespan(node.restart_window);
 }
 
@@ -255,6 +279,11 @@ void config::sync_node_from_staging() {
   node.health_interval = to_ms(health_interval_);
   node.stream_idle_timeout = to_ms(stream_idle_timeout_);
   node.dispatcher_poll_interval = to_ms(dispatcher_poll_interval_);
+  node.dispatcher_read_interval = to_ms(dispatcher_read_interval_);
+  node.dispatcher_read_interval_min = to_ms(dispatcher_read_interval_min_);
+  node.dispatcher_read_interval_per_subscription =
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          dispatcher_read_interval_per_subscription_);
   node.restart_window = to_ms(restart_window_);
 }
 
@@ -456,6 +485,7 @@ caf::error config::parse(std::vector<std::string> args) {
   }
   for (auto* name : {"request-timeout", "query-timeout", "health-interval",
                      "stream-idle-timeout", "dispatcher-poll-interval",
+                     "dispatcher-read-interval", "dispatcher-read-interval-min",
                      "restart-window"}) {
     auto opt = custom_options_.qualified_name_lookup("store", name);
     auto value = opt->get();
@@ -463,6 +493,9 @@ caf::error config::parse(std::vector<std::string> args) {
       if (auto err = check_ms((std::string{"store."} + name).c_str(), *x))
         return err;
   }
+  if (auto err = check_us("store.dispatcher-read-interval-per-subscription",
+                          dispatcher_read_interval_per_subscription_))
+    return err;
   sync_node_from_staging();
   if (auto err = validate(node))
     return err;

@@ -193,6 +193,9 @@ private:
   caf::timespan health_interval_;
   caf::timespan stream_idle_timeout_;
   caf::timespan dispatcher_poll_interval_;
+  caf::timespan dispatcher_read_interval_;
+  caf::timespan dispatcher_read_interval_min_;
+  caf::timespan dispatcher_read_interval_per_subscription_;
   caf::timespan restart_window_;
 
   size_t own_begin_ = 0;

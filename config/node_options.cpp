@@ -25,6 +25,14 @@ caf::error validate(const node_options& opts) {
     return bad("store.stream-idle-timeout", "must be greater than zero");
   if (opts.dispatcher_poll_interval.count() <= 0)
     return bad("store.dispatcher-poll-interval", "must be greater than zero");
+  if (opts.dispatcher_read_interval_min.count() < 0)
+    return bad("store.dispatcher-read-interval-min", "must not be negative");
+  if (opts.dispatcher_read_interval < opts.dispatcher_read_interval_min)
+    return bad("store.dispatcher-read-interval",
+               "must be at least store.dispatcher-read-interval-min");
+  if (opts.dispatcher_read_interval_per_subscription.count() < 0)
+    return bad("store.dispatcher-read-interval-per-subscription",
+               "must not be negative");
   if (opts.restart_window.count() <= 0)
     return bad("store.restart-window", "must be greater than zero");
   if (auto err = storage::validate(opts.group_commit))

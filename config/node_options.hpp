@@ -38,6 +38,16 @@ struct node_options {
   /// while the session connection is down.
   std::chrono::milliseconds dispatcher_poll_interval =
       defaults::dispatcher_poll_interval;
+  /// The least time between two reads of the dispatcher when commits wake
+  /// it faster: `dispatcher_read_interval_per_subscription` per live
+  /// subscription, within [`dispatcher_read_interval_min`,
+  /// `dispatcher_read_interval`] (latency against CPU; see defaults.hpp).
+  std::chrono::milliseconds dispatcher_read_interval =
+      defaults::dispatcher_read_interval;
+  std::chrono::milliseconds dispatcher_read_interval_min =
+      defaults::dispatcher_read_interval_min;
+  std::chrono::microseconds dispatcher_read_interval_per_subscription =
+      defaults::dispatcher_read_interval_per_subscription;
   size_t max_restarts = defaults::max_restarts;
   std::chrono::milliseconds restart_window = defaults::restart_window;
   storage::commit_queue_options group_commit;

@@ -107,6 +107,12 @@ BOOST_AUTO_TEST_CASE(the_example_file_holds_every_default) {
              == defaults::stream_idle_timeout.count());
   BOOST_TEST(n.dispatcher_poll_interval.count()
              == defaults::dispatcher_poll_interval.count());
+  BOOST_TEST(n.dispatcher_read_interval.count()
+             == defaults::dispatcher_read_interval.count());
+  BOOST_TEST(n.dispatcher_read_interval_min.count()
+             == defaults::dispatcher_read_interval_min.count());
+  BOOST_TEST(n.dispatcher_read_interval_per_subscription.count()
+             == defaults::dispatcher_read_interval_per_subscription.count());
   BOOST_TEST(n.max_restarts == defaults::max_restarts);
   BOOST_TEST(n.restart_window.count() == defaults::restart_window.count());
   BOOST_TEST(n.store.max_event_bytes == defaults::max_event_bytes);
@@ -287,6 +293,20 @@ BOOST_AUTO_TEST_CASE(both_spellings_of_an_option) {
     BOOST_TEST_REQUIRE(message(cfg.parse({"--console-port", "4711"})) == "");
     BOOST_TEST(cfg.console.port == 4711);
   }
+  // The dispatcher's read interval, in ms and (per subscription) in us.
+  {
+    app_config cfg;
+    BOOST_TEST_REQUIRE(
+        message(cfg.parse({"--store.dispatcher-read-interval=12ms",
+                           "--store.dispatcher-read-interval-min=0ms",
+                           "--store.dispatcher-read-interval-per-subscription",
+                           "15us"}))
+        == "");
+    BOOST_TEST(cfg.node.dispatcher_read_interval.count() == 12);
+    BOOST_TEST(cfg.node.dispatcher_read_interval_min.count() == 0);
+    BOOST_TEST(cfg.node.dispatcher_read_interval_per_subscription.count()
+               == 15);
+  }
   // An unbound option lands in the content, as with CAF's own parser.
   {
     app_config cfg;
@@ -339,6 +359,10 @@ BOOST_AUTO_TEST_CASE(invalid_values_name_the_option) {
   names(parse_error({"--store.breaker-failure-rate=1.5"}),
         "store.breaker-failure-rate");
   names(parse_error({"--store.backoff-max=1ms"}), "store.backoff-max");
+  names(parse_error({"--store.dispatcher-read-interval-min=30ms"}),
+        "store.dispatcher-read-interval");
+  names(parse_error({"--store.dispatcher-read-interval-per-subscription=1500ns"}),
+        "store.dispatcher-read-interval-per-subscription");
   names(parse_error({"--store.group-commit-max-events=0"}),
         "store.group-commit-max-events");
   names(parse_error({"--subscription.batch-size=500"}),
