@@ -191,6 +191,22 @@ path_figures baseline_path(const std::string& name,
   return out;
 }
 
+/// Adds the read-back count of `streams` to a path that succeeded, and
+/// fails it when that is not what it wrote.
+void read_back(const context& ctx, const std::string& prefix,
+               path_figures& out) {
+  if (!out.error.empty())
+    return;
+  auto stored
+      = stored_events(ctx.dsn, stream_names(prefix, ctx.opts.streams));
+  if (!stored) {
+    out.error = describe(stored.error());
+    return;
+  }
+  out.counters.emplace_back("stored", static_cast<double>(*stored));
+  out.error = check_stored(*stored, ctx.opts.events);
+}
+
 } // namespace
 
 scenario_plan plan_append(const context& ctx) {
@@ -245,13 +261,16 @@ scenario_plan plan_append(const context& ctx) {
         "appends_per_transaction",
         ratio(static_cast<double>(extra.appends),
               static_cast<double>(extra.transactions)));
+    read_back(ctx, "bench-" + ctx.run_id + "-a", out);
     return out;
   }});
   plan.paths.push_back({"raw", [&ctx] {
     spdlog::info("run {}: raw baseline", ctx.run_id);
     size_t conns = 0;
     auto res = raw_append(ctx, conns);
-    return baseline_path("raw", res, conns);
+    auto out = baseline_path("raw", res, conns);
+    read_back(ctx, "bench-" + ctx.run_id + "-b", out);
+    return out;
   }});
   plan.paths.push_back({"commanded", [&ctx] {
     spdlog::info("run {}: commanded-style baseline", ctx.run_id);

@@ -126,12 +126,20 @@ caf::expected<summary> store_multi_append(const context& ctx,
                    seconds(elapsed));
 }
 
-path_figures multi_path(const std::string& name,
+/// The path's figures, with what was stored in its streams read back.
+path_figures multi_path(const context& ctx, const std::string& name,
+                        const std::string& prefix,
                         const caf::expected<summary>& res, size_t writers) {
   if (!res)
     return failed_path(name, res.error());
   auto out = figures_from(name, *res);
   out.counters.emplace_back("connections", static_cast<double>(writers));
+  auto stored
+      = stored_events(ctx.dsn, stream_names(prefix, ctx.opts.streams));
+  if (!stored)
+    return failed_path(name, stored.error());
+  out.counters.emplace_back("stored", static_cast<double>(*stored));
+  out.error = check_stored(*stored, ctx.opts.events);
   return out;
 }
 
@@ -162,21 +170,21 @@ scenario_plan plan_append_multi(const context& ctx) {
                 "INSERT (sql::bench_baseline_insert) per stream"};
   plan.paths.push_back({"store", [&ctx] {
     spdlog::info("run {}: multi-stream appends, store", ctx.run_id);
-    auto writers = make_writers(ctx.opts, "bench-" + ctx.run_id + "-ma",
-                                ctx.tmpl);
+    auto prefix = "bench-" + ctx.run_id + "-ma";
+    auto writers = make_writers(ctx.opts, prefix, ctx.tmpl);
     auto count = writers.size();
     size_t calls = 0;
     auto res = store_multi_append(ctx, std::move(writers), calls);
-    return multi_path("store", res, count);
+    return multi_path(ctx, "store", prefix, res, count);
   }});
   plan.paths.push_back({"raw", [&ctx] {
     spdlog::info("run {}: multi-stream appends, raw", ctx.run_id);
-    auto writers = make_writers(ctx.opts, "bench-" + ctx.run_id + "-mb",
-                                ctx.tmpl);
+    auto prefix = "bench-" + ctx.run_id + "-mb";
+    auto writers = make_writers(ctx.opts, prefix, ctx.tmpl);
     auto count = writers.size();
     auto res = raw_multi_append(ctx.dsn, ctx.run_id, ctx.tmpl,
                                 std::move(writers), ctx.opts.events);
-    return multi_path("raw", res, count);
+    return multi_path(ctx, "raw", prefix, res, count);
   }});
   return plan;
 }

@@ -4,6 +4,7 @@
 #include "messages/error.hpp"
 #include "messages/game_events.hpp"
 #include "messages/metadata.hpp"
+#include "storage/event_store.hpp"
 
 #include <caf/atom.hpp>
 
@@ -54,6 +55,39 @@ std::vector<stream_plan> make_plan(const std::string& prefix, size_t streams,
     }
   }
   return out;
+}
+
+std::vector<std::string> stream_names(const std::string& prefix, size_t n) {
+  std::vector<std::string> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+caf::expected<size_t> stored_events(const std::string& dsn,
+                                    const std::vector<std::string>& streams) {
+  auto st = storage::event_store::open(dsn);
+  if (!st)
+    return in_context(st.error(), "reading back what was stored");
+  size_t total = 0;
+  for (auto& stream : streams) {
+    auto info = st->get_stream_info(stream);
+    if (!info && is(info.error(), ec::not_found))
+      continue;
+    if (!info)
+      return in_context(info.error(), "reading back " + stream);
+    total += static_cast<size_t>(info->event_count);
+  }
+  return total;
+}
+
+std::string check_stored(size_t stored, size_t expected) {
+  if (stored == expected)
+    return {};
+  return "stored " + std::to_string(stored) + " events, wrote "
+         + std::to_string(expected)
+         + (stored < expected ? " (events lost)" : " (events duplicated)");
 }
 
 void start_gate::arrive_and_wait() {

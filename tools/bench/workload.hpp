@@ -70,6 +70,18 @@ std::vector<stream_plan> make_plan(const std::string& prefix, size_t streams,
                                    size_t events, size_t batch,
                                    const event_data& tmpl);
 
+/// "<prefix>0" .. "<prefix><n-1>".
+std::vector<std::string> stream_names(const std::string& prefix, size_t n);
+
+/// The events stored in `streams` (their event counts, summed), read back
+/// through the storage layer after a path, untimed: everything it wrote
+/// must be there, once.
+caf::expected<size_t> stored_events(const std::string& dsn,
+                                    const std::vector<std::string>& streams);
+
+/// "" when `stored` == `expected`, else what is wrong.
+std::string check_stored(size_t stored, size_t expected);
+
 /// Lets the main thread start the clock once every caller is ready, and
 /// release them all at once.
 class start_gate {
