@@ -447,8 +447,8 @@ const pg::statement append_events{
     ES_INSERT_AFTER_HEADS,
     12};
 
-// Benchmark baseline only (tools/es_bench.cpp), never used by the store: an
-// append to one stream as a single autocommit statement, i.e. one
+// Benchmark baseline only (tools/bench/baselines.cpp), never used by the
+// store: an append to one stream as a single autocommit statement, i.e. one
 // transaction and one commit per call, for comparison with the actor
 // runtime's group commit. It does the same work as the store's append
 // (lock_streams, reserve_positions, append_events), in the same order: each

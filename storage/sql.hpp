@@ -112,8 +112,8 @@ extern const pg::statement reserve_positions; // ()
 ///   -> global_position, stream_version
 extern const pg::statement append_events;
 
-/// Benchmark baseline only (tools/es_bench.cpp; the store never uses it):
-/// lock_streams + reserve_positions + append_events for exactly one stream
+/// Benchmark baseline only (tools/bench/baselines.cpp; the store never uses
+/// it): lock_streams + reserve_positions + append_events for exactly one stream
 /// as one autocommit statement (one transaction per call). Same parameters
 /// (arrays of one stream) and result as `append_events`.
 extern const pg::statement bench_baseline_insert;

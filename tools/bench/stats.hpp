@@ -1,4 +1,4 @@
-// Statistics of tools/es_bench.cpp as small pure functions (no clocks, no
+// Statistics of es-bench (tools/bench/) as small pure functions (no clocks, no
 // I/O), so they can be unit-tested on their own.
 //
 // Percentiles use the nearest-rank method on sorted samples: the p-th
