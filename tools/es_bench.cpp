@@ -113,8 +113,7 @@ void register_path(const std::string& scenario, const path& p,
         for (auto _ : state) {
           figures = fn();
           // Manual time must be positive; a failed path may have none.
-          state.SetIterationTime(figures.seconds > 0 ? figures.seconds
-                                                     : 1e-9);
+          state.SetIterationTime(figures.seconds > 0 ? figures.seconds : 1e-9);
         }
         for (auto& [key, value] : figures.counters)
           state.counters[key] = value;
@@ -163,8 +162,7 @@ int run(const options& opts) {
   figures_log log;
   for (auto& p : plan.paths)
     register_path(plan.spec.scenario, p, log);
-  collecting_reporter reporter{plan.spec, log, opts.json, std::cout,
-                               std::cerr};
+  collecting_reporter reporter{plan.spec, log, opts.json, std::cout, std::cerr};
   auto ran = benchmark::RunSpecifiedBenchmarks(&reporter);
   if (ran == 0) {
     std::cerr << "es-bench: --benchmark_filter matched no path of scenario "

@@ -26,8 +26,8 @@ rapidjson::Document run_bench(std::vector<std::string> args) {
   child_process bench{ES_BENCH, args};
   auto status = bench.wait(std::chrono::seconds{300});
   BOOST_REQUIRE_MESSAGE(status == 0, "es-bench exited with "
-                                         << status << "\nstdout: "
-                                         << bench.out()
+                                         << status
+                                         << "\nstdout: " << bench.out()
                                          << "\nstderr: " << bench.err());
   auto out = bench.out();
   BOOST_REQUIRE_MESSAGE(!out.empty() && out.find('\n') == out.size() - 1,
@@ -79,16 +79,16 @@ BOOST_AUTO_TEST_CASE(append_multi_stores_every_event_once) {
 }
 
 BOOST_AUTO_TEST_CASE(read_stream_reads_and_decodes_every_event) {
-  auto doc = run_bench({"--scenario", "read-stream", "--events", "1500",
-                        "--page", "200"});
+  auto doc = run_bench(
+      {"--scenario", "read-stream", "--events", "1500", "--page", "200"});
   BOOST_TEST(figure(doc, "store", "events") == 1500);
   BOOST_TEST(figure(doc, "store", "decoded") == 1500);
   BOOST_TEST(figure(doc, "raw", "events") == 1500);
 }
 
 BOOST_AUTO_TEST_CASE(read_all_reads_and_decodes_every_event) {
-  auto doc = run_bench({"--scenario", "read-all", "--events", "3000",
-                        "--pool-size", "2"});
+  auto doc = run_bench(
+      {"--scenario", "read-all", "--events", "3000", "--pool-size", "2"});
   // Other writers' events in the range would count in `events`, never in
   // `decoded` (only this run's are decoded and checked).
   BOOST_TEST(figure(doc, "store", "decoded") == 3000);
@@ -100,6 +100,8 @@ BOOST_AUTO_TEST_CASE(catchup_delivers_everything) {
   auto doc = run_bench({"--scenario", "catchup", "--events", "2000"});
   BOOST_TEST(doc["events"].GetInt() == 2000);
   BOOST_TEST(doc.HasMember("events_per_s"));
+  BOOST_TEST(figure(doc, "raw", "events") == 2000);
+  BOOST_TEST(doc["ratios"].HasMember("store/raw"));
 }
 
 BOOST_AUTO_TEST_CASE(fanout_delivers_every_event_to_every_subscriber_once) {
@@ -117,8 +119,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_exit_2_naming_the_option) {
   child_process bench{ES_BENCH, {"--scenario", "append", "--batch", "0"}};
   BOOST_TEST(bench.wait(std::chrono::seconds{60}) == 2);
   BOOST_TEST(bench.err().find("--batch: expected an integer in 1-10000, got "
-                              "'0'")
-                 != std::string::npos,
+                              "'0'") != std::string::npos,
              bench.err());
   child_process unknown{ES_BENCH,
                         {"--scenario", "read-stream", "--benchmark_bogus=1"}};

@@ -42,7 +42,8 @@ report_spec append_spec() {
   report_spec spec;
   spec.scenario = "append";
   spec.title = "es-bench: scenario append";
-  spec.params = {{"batch", 10.0}, {"callers", std::string{"actors"}},
+  spec.params = {{"batch", 10.0},
+                 {"callers", std::string{"actors"}},
                  {"embedded_cluster", false}};
   spec.flat_path = "store";
   spec.prefixed = {{"raw", "baseline_"}};
@@ -78,8 +79,7 @@ BOOST_AUTO_TEST_CASE(append_takes_its_options_in_both_forms) {
   options o;
   BOOST_TEST(parse_error({"--scenario", "append", "--batch=10", "--streams",
                           "8", "--events", "400", "--json"},
-                         o)
-             == "");
+                         o) == "");
   BOOST_TEST(o.scenario == "append");
   BOOST_TEST(o.batch == 10u);
   BOOST_TEST(o.streams == 8u);
@@ -92,52 +92,48 @@ BOOST_AUTO_TEST_CASE(append_takes_its_options_in_both_forms) {
 
 BOOST_AUTO_TEST_CASE(bad_values_name_the_option) {
   BOOST_TEST(parse_error({"--scenario", "append", "--batch", "10", "--streams",
-                          "x", "--events", "400"})
-             == "--streams: expected an integer in 1-4096, got 'x'");
-  BOOST_TEST(parse_error({"--scenario", "catchup", "--events", "0"})
-             == "--events: expected an integer in 1-100000000, got '0'");
-  BOOST_TEST(parse_error({"--scenario", "read-all", "--page=20000"})
-             == "--page: expected an integer in 1-10000, got '20000'");
-  BOOST_TEST(parse_error({"--scenario", "fanout", "--rate", "-1"})
-             == "--rate: expected an integer in 1-1000000, got '-1'");
-  BOOST_TEST(parse_error({"--scenario", "sideways"})
-             == "--scenario: unknown scenario 'sideways' (known: append, "
-                "append-multi, read-stream, read-all, catchup, fanout)");
-  BOOST_TEST(parse_error({"--scenario", "append", "--scheduler", "fifo"})
-             == "--scheduler: unknown policy 'fifo' (known: stealing, "
-                "sharing)");
-  BOOST_TEST(parse_error({"--scenario", "append", "--callers", "fibers"})
-             == "--callers: unknown kind 'fibers' (known: actors, threads)");
-  BOOST_TEST(parse_error({"--scenario", "append", "--dsn="})
-             == "--dsn: empty connection string");
-  BOOST_TEST(parse_error({"--scenario", "append", "--batch"})
-             == "--batch: missing value");
-  BOOST_TEST(parse_error({"--scenario", "append", "--fast"})
-             == "unknown argument '--fast'");
+                          "x", "--events", "400"}) ==
+             "--streams: expected an integer in 1-4096, got 'x'");
+  BOOST_TEST(parse_error({"--scenario", "catchup", "--events", "0"}) ==
+             "--events: expected an integer in 1-100000000, got '0'");
+  BOOST_TEST(parse_error({"--scenario", "read-all", "--page=20000"}) ==
+             "--page: expected an integer in 1-10000, got '20000'");
+  BOOST_TEST(parse_error({"--scenario", "fanout", "--rate", "-1"}) ==
+             "--rate: expected an integer in 1-1000000, got '-1'");
+  BOOST_TEST(parse_error({"--scenario", "sideways"}) ==
+             "--scenario: unknown scenario 'sideways' (known: append, "
+             "append-multi, read-stream, read-all, catchup, fanout)");
+  BOOST_TEST(parse_error({"--scenario", "append", "--scheduler", "fifo"}) ==
+             "--scheduler: unknown policy 'fifo' (known: stealing, "
+             "sharing)");
+  BOOST_TEST(parse_error({"--scenario", "append", "--callers", "fibers"}) ==
+             "--callers: unknown kind 'fibers' (known: actors, threads)");
+  BOOST_TEST(parse_error({"--scenario", "append", "--dsn="}) ==
+             "--dsn: empty connection string");
+  BOOST_TEST(parse_error({"--scenario", "append", "--batch"}) ==
+             "--batch: missing value");
+  BOOST_TEST(parse_error({"--scenario", "append", "--fast"}) ==
+             "unknown argument '--fast'");
 }
 
 BOOST_AUTO_TEST_CASE(missing_options_are_named) {
   BOOST_TEST(parse_error({}) == "missing --scenario");
-  BOOST_TEST(parse_error({"--scenario", "append", "--streams", "8",
-                          "--events", "400"})
-             == "missing --batch");
+  BOOST_TEST(parse_error({"--scenario", "append", "--streams", "8", "--events",
+                          "400"}) == "missing --batch");
   BOOST_TEST(parse_error({"--scenario", "append", "--batch", "1", "--events",
-                          "400"})
-             == "missing --streams");
+                          "400"}) == "missing --streams");
   BOOST_TEST(parse_error({"--scenario", "catchup"}) == "missing --events");
   BOOST_TEST(parse_error({"--scenario", "fanout", "--events", "10", "--rate",
-                          "5"})
-             == "missing --subscribers");
+                          "5"}) == "missing --subscribers");
   BOOST_TEST(parse_error({"--scenario", "fanout", "--events", "10",
-                          "--subscribers", "5"})
-             == "missing --rate");
+                          "--subscribers", "5"}) == "missing --rate");
   BOOST_TEST(parse_error({"--scenario", "append", "--batch", "1", "--streams",
-                          "8", "--events", "4"})
-             == "--events: 4 is fewer than --streams 8 (every stream needs "
-                "at least one event)");
+                          "8", "--events", "4"}) ==
+             "--events: 4 is fewer than --streams 8 (every stream needs "
+             "at least one event)");
   BOOST_TEST(parse_error({"--scenario", "append-multi", "--events", "100",
-                          "--streams", "4"})
-             == "--streams: append-multi needs at least 5 streams, got 4");
+                          "--streams", "4"}) ==
+             "--streams: append-multi needs at least 5 streams, got 4");
 }
 
 BOOST_AUTO_TEST_CASE(scenario_defaults) {
@@ -146,25 +142,23 @@ BOOST_AUTO_TEST_CASE(scenario_defaults) {
   BOOST_TEST(rs.events == 10'000u);
   BOOST_TEST(rs.page == 1000u);
   options ra;
-  BOOST_TEST(parse_error({"--scenario", "read-all", "--page", "500"}, ra)
-             == "");
+  BOOST_TEST(parse_error({"--scenario", "read-all", "--page", "500"}, ra) ==
+             "");
   BOOST_TEST(ra.events == 1'000'000u);
   BOOST_TEST(ra.page == 500u);
   options ra2;
-  BOOST_TEST(parse_error({"--scenario", "read-all", "--events", "2000"}, ra2)
-             == "");
+  BOOST_TEST(parse_error({"--scenario", "read-all", "--events", "2000"}, ra2) ==
+             "");
   BOOST_TEST(ra2.events == 2000u);
   options multi;
   BOOST_TEST(parse_error({"--scenario", "append-multi", "--events", "100"},
-                         multi)
-             == "");
+                         multi) == "");
   BOOST_TEST(multi.batch == 1u);
   BOOST_TEST(multi.streams == 20u);
   options fan;
   BOOST_TEST(parse_error({"--scenario", "fanout", "--events", "10",
                           "--subscribers", "5", "--rate", "100"},
-                         fan)
-             == "");
+                         fan) == "");
   BOOST_TEST(fan.scheduler == "stealing");
 }
 
@@ -174,8 +168,7 @@ BOOST_AUTO_TEST_CASE(dsn_from_the_environment_unless_given) {
   BOOST_TEST(env.dsn == "host=/a");
   options given;
   BOOST_TEST(parse_error({"--scenario", "read-stream", "--dsn", "host=/b"},
-                         given, "host=/a")
-             == "");
+                         given, "host=/a") == "");
   BOOST_TEST(given.dsn == "host=/b");
 }
 
@@ -183,11 +176,10 @@ BOOST_AUTO_TEST_CASE(benchmark_arguments_pass_through_in_order) {
   options o;
   BOOST_TEST(parse_error({"--benchmark_filter=append/raw", "--scenario",
                           "read-stream", "--benchmark_out=x.json"},
-                         o)
-             == "");
-  BOOST_TEST(o.benchmark_args
-                 == (std::vector<std::string>{"--benchmark_filter=append/raw",
-                                              "--benchmark_out=x.json"}),
+                         o) == "");
+  BOOST_TEST(o.benchmark_args ==
+                 (std::vector<std::string>{"--benchmark_filter=append/raw",
+                                           "--benchmark_out=x.json"}),
              boost::test_tools::per_element());
 }
 
@@ -269,13 +261,13 @@ BOOST_AUTO_TEST_CASE(failed_paths_are_listed_with_their_error) {
   };
   auto doc = parse_json(to_json(spec, paths));
   BOOST_TEST(doc["delivered"].GetInt() == 90);
-  BOOST_TEST(doc["errors"]["store"].GetString()
-             == std::string{"delivered 90 of 100 \"expected\" deliveries"});
+  BOOST_TEST(doc["errors"]["store"].GetString() ==
+             std::string{"delivered 90 of 100 \"expected\" deliveries"});
   BOOST_TEST(!doc.HasMember("ratio"));
   BOOST_TEST(doc["ratios"].MemberCount() == 0u);
   auto table = to_table(spec, paths);
-  BOOST_TEST(table.find("store         FAILED: delivered 90 of 100")
-                 != std::string::npos,
+  BOOST_TEST(table.find("store         FAILED: delivered 90 of 100") !=
+                 std::string::npos,
              table);
 }
 
@@ -288,14 +280,14 @@ BOOST_AUTO_TEST_CASE(the_table_has_a_row_per_path_and_the_ratios) {
   };
   auto table = to_table(spec, paths);
   BOOST_TEST(table.rfind("es-bench: scenario append\n\n", 0) == 0u, table);
-  BOOST_TEST(table.find("path           events/s     p99 ms\n")
-                 != std::string::npos,
+  BOOST_TEST(table.find("path           events/s     p99 ms\n") !=
+                 std::string::npos,
              table);
-  BOOST_TEST(table.find("store            3000.0       1.50\n")
-                 != std::string::npos,
+  BOOST_TEST(table.find("store            3000.0       1.50\n") !=
+                 std::string::npos,
              table);
-  BOOST_TEST(table.find("raw              1500.0          -\n")
-                 != std::string::npos,
+  BOOST_TEST(table.find("raw              1500.0          -\n") !=
+                 std::string::npos,
              table);
   BOOST_TEST(table.find("ratios: store/raw 2.00\n") != std::string::npos,
              table);
@@ -353,9 +345,9 @@ BOOST_AUTO_TEST_CASE(the_reporter_prints_once_and_knows_failures) {
   rep.ReportRuns({bad});
   rep.ReportRuns({raw});
   BOOST_TEST(rep.failed());
-  BOOST_TEST(err.str()
-             == "es-bench: append/raw: stored 399 events, wrote 400 (events "
-                "lost)\n");
+  BOOST_TEST(err.str() ==
+             "es-bench: append/raw: stored 399 events, wrote 400 (events "
+             "lost)\n");
   BOOST_TEST(rep.paths().size() == 2u);
 }
 

@@ -37,19 +37,19 @@ caf::expected<int64_t> landed(const pg::result& res, int col,
 /// One raw call: one autocommit statement doing what the store does for a
 /// group of one append (sql::bench_baseline_insert, with the store's own
 /// parameters).
-caf::expected<int64_t> raw_call(pg::connection& conn,
-                                const std::string& stream, int64_t version,
+caf::expected<int64_t> raw_call(pg::connection& conn, const std::string& stream,
+                                int64_t version,
                                 std::vector<event_data> events) {
   auto n = events.size();
   stream_append part{stream, expected_version::exact(version),
                      std::move(events)};
-  auto res = conn.exec(sql::bench_baseline_insert,
-                       storage::append_events_params(
-                           {&part}, defaults::allow_stream_recreate));
+  auto res = conn.exec(
+      sql::bench_baseline_insert,
+      storage::append_events_params({&part}, defaults::allow_stream_recreate));
   if (!res)
-    return in_context(res.error(), "raw: append to " + stream
-                                       + " (expected version "
-                                       + std::to_string(version) + ")");
+    return in_context(res.error(), "raw: append to " + stream +
+                                       " (expected version " +
+                                       std::to_string(version) + ")");
   return landed(*res, 1, "raw", stream, version, n);
 }
 
@@ -76,9 +76,9 @@ caf::expected<int64_t> commanded_call(pg::connection& conn,
       .add(created.finish());
   auto res = conn.exec(sql::bench_commanded_append, args);
   if (!res)
-    return in_context(res.error(), "commanded: append to " + stream
-                                       + " (expected version "
-                                       + std::to_string(version) + ")");
+    return in_context(res.error(), "commanded: append to " + stream +
+                                       " (expected version " +
+                                       std::to_string(version) + ")");
   return landed(*res, 0, "commanded", stream, version, events.size());
 }
 
@@ -86,8 +86,7 @@ caf::expected<int64_t> commanded_call(pg::connection& conn,
 /// made by `call`; streams "bench-<run>-<tag><i>".
 caf::expected<summary> run_per_call(const context& ctx, const std::string& tag,
                                     const std::string& what,
-                                    const call_fn& call,
-                                    size_t& connections) {
+                                    const call_fn& call, size_t& connections) {
   const auto& opts = ctx.opts;
   connections = std::min(opts.streams, opts.pool_size);
   // Connect, prepare and warm up every connection before the clock starts.
@@ -96,10 +95,9 @@ caf::expected<summary> run_per_call(const context& ctx, const std::string& tag,
     auto conn = pg::connection::open(ctx.dsn);
     if (!conn)
       return in_context(conn.error(), what + ": cannot connect");
-    auto warm = call(*conn,
-                     "bench-" + ctx.run_id + "-warmup-" + tag
-                         + std::to_string(k),
-                     0, {fresh(ctx.tmpl)});
+    auto warm = call(
+        *conn, "bench-" + ctx.run_id + "-warmup-" + tag + std::to_string(k), 0,
+        {fresh(ctx.tmpl)});
     if (!warm)
       return std::move(warm.error());
     conns.push_back(std::move(*conn));
@@ -141,8 +139,7 @@ caf::expected<summary> run_per_call(const context& ctx, const std::string& tag,
   });
   if (failed.raised())
     return failed.error();
-  return summarize(merged(std::move(latencies)), opts.events,
-                   seconds(elapsed));
+  return summarize(merged(std::move(latencies)), opts.events, seconds(elapsed));
 }
 
 /// Size of one statement of the physical baseline.
@@ -162,10 +159,10 @@ caf::expected<int64_t> physical_call(pg::connection& conn,
   if (!res)
     return in_context(res.error(), "physical: insert into " + stream);
   if (res->affected() != static_cast<int64_t>(n))
-    return make_error(ec::database_error,
-                      "physical: insert into " + stream + ": "
-                          + std::to_string(res->affected()) + " rows of "
-                          + std::to_string(n));
+    return make_error(ec::database_error, "physical: insert into " + stream +
+                                              ": " +
+                                              std::to_string(res->affected()) +
+                                              " rows of " + std::to_string(n));
   return res->affected();
 }
 
@@ -203,10 +200,9 @@ caf::expected<summary> physical_insert(const context& ctx,
     auto conn = pg::connection::open(ctx.dsn);
     if (!conn)
       return in_context(conn.error(), "physical: cannot connect");
-    auto warm = physical_call(*conn,
-                              "bench-" + ctx.run_id + "-warmup-p"
-                                  + std::to_string(k),
-                              1, ctx.tmpl);
+    auto warm = physical_call(
+        *conn, "bench-" + ctx.run_id + "-warmup-p" + std::to_string(k), 1,
+        ctx.tmpl);
     if (!warm)
       return std::move(warm.error());
     conns.push_back(std::move(*conn));
@@ -242,10 +238,10 @@ caf::expected<summary> raw_multi_append(const std::string& dsn,
                                         size_t events) {
   // One call: (stream, version, events) per stream, one round trip, one
   // implicit transaction; returns the new version of each stream.
-  auto call = [](pg::connection& conn,
-                 std::vector<std::tuple<std::string, int64_t,
-                                        std::vector<event_data>>> parts)
-      -> caf::expected<std::vector<int64_t>> {
+  auto call =
+      [](pg::connection& conn,
+         std::vector<std::tuple<std::string, int64_t, std::vector<event_data>>>
+             parts) -> caf::expected<std::vector<int64_t>> {
     pg::pipeline pipe{conn};
     std::vector<size_t> sizes;
     for (auto& [stream, version, evs] : parts) {
@@ -253,8 +249,8 @@ caf::expected<summary> raw_multi_append(const std::string& dsn,
       stream_append part{stream, expected_version::exact(version),
                          std::move(evs)};
       pipe.add(sql::bench_baseline_insert,
-               storage::append_events_params(
-                   {&part}, defaults::allow_stream_recreate));
+               storage::append_events_params({&part},
+                                             defaults::allow_stream_recreate));
     }
     auto results = pipe.run();
     if (!results)
@@ -319,8 +315,7 @@ namespace {
 /// last row (0 when empty) and checks it increases within the page and
 /// from `prev`.
 int64_t tally_page(const pg::result& res, int order_col, int stream_col,
-                   const std::string& ours, int64_t prev,
-                   read_tally& tally) {
+                   const std::string& ours, int64_t prev, read_tally& tally) {
   for (int r = 0; r < res.rows(); ++r) {
     for (int c = 0; c < res.columns(); ++c)
       tally.bytes += res.text(r, c).size();
@@ -338,8 +333,8 @@ int64_t tally_page(const pg::result& res, int order_col, int stream_col,
 } // namespace
 
 caf::expected<summary> raw_read_stream(const std::string& dsn,
-                                       const std::string& stream,
-                                       size_t page, read_tally& tally) {
+                                       const std::string& stream, size_t page,
+                                       read_tally& tally) {
   auto conn = pg::connection::open(dsn);
   if (!conn)
     return in_context(conn.error(), "raw: cannot connect");
@@ -397,6 +392,43 @@ caf::expected<summary> raw_read_all(const std::string& dsn, int64_t after,
     if (res->rows() == 0)
       break;
     last = tally_page(*res, 0, 2, ours, last, tally);
+    if (static_cast<size_t>(res->rows()) < page)
+      break;
+  }
+  auto elapsed = seconds(clock_type::now() - t0);
+  return summarize(std::move(latencies), tally.rows, elapsed);
+}
+
+caf::expected<summary> raw_read_category(const std::string& dsn,
+                                         const std::string& category,
+                                         size_t page, read_tally& tally) {
+  auto conn = pg::connection::open(dsn);
+  if (!conn)
+    return in_context(conn.error(), "raw: cannot connect");
+  auto horizon = conn->exec(sql::log_horizon);
+  if (!horizon)
+    return in_context(horizon.error(), "raw: the log horizon");
+  auto upto = horizon->int64(0, 0);
+  const auto& stmt = sql::read_log(sql::log_filter_kind::category, true);
+  auto read = [&](int64_t from) {
+    pg::params args;
+    args.add(from).add(upto).add(category).add(static_cast<int64_t>(page));
+    return conn->exec(stmt, args);
+  };
+  if (auto warm = read(upto + 1); !warm) // prepares the statement
+    return in_context(warm.error(), "raw: warm-up read");
+  std::vector<double> latencies;
+  int64_t last = 0;
+  auto t0 = clock_type::now();
+  for (;;) {
+    auto c0 = clock_type::now();
+    auto res = read(last + 1);
+    if (!res)
+      return in_context(res.error(), "raw: read of category " + category);
+    latencies.push_back(millis(clock_type::now() - c0));
+    if (res->rows() == 0)
+      break;
+    last = tally_page(*res, 0, 2, category + "-", last, tally);
     if (static_cast<size_t>(res->rows()) < page)
       break;
   }

@@ -19,7 +19,7 @@
 //   database absorbs.
 // - raw_multi_append: append-multi's calls, each one pipelined implicit
 //   transaction of one `bench_baseline_insert` per stream.
-// - raw_read: the same SELECTs as the store's reads over one connection,
+// - raw_read_*: the same SELECTs as the store's reads over one connection,
 //   no decoding.
 //
 // Latencies count from building a call's parameters to its reply, not the
@@ -51,8 +51,7 @@ caf::expected<summary> commanded_append(const context& ctx,
 
 /// `ctx.opts.events` events inserted server-side, 1,000 per statement, over
 /// min(P, statements) connections.
-caf::expected<summary> physical_insert(const context& ctx,
-                                       size_t& connections);
+caf::expected<summary> physical_insert(const context& ctx, size_t& connections);
 
 /// One writer of append-multi: its calls, each a list of distinct streams
 /// with their events (see scenario_multi.cpp).
@@ -86,15 +85,21 @@ struct read_tally {
 /// Reads `stream` forward from version 1 in pages of `page` with
 /// `sql::read_stream_forward`, touching every column.
 caf::expected<summary> raw_read_stream(const std::string& dsn,
-                                       const std::string& stream,
-                                       size_t page, read_tally& tally);
+                                       const std::string& stream, size_t page,
+                                       read_tally& tally);
 
 /// Reads the global log forward over positions (after, upto] in pages of
 /// `page` with the store's read_log statement; counts rows whose stream id
 /// starts with `ours`.
 caf::expected<summary> raw_read_all(const std::string& dsn, int64_t after,
                                     int64_t upto, size_t page,
-                                    const std::string& ours,
-                                    read_tally& tally);
+                                    const std::string& ours, read_tally& tally);
+
+/// Reads the events of `category` (streams "<category>-...") from the
+/// origin up to the log horizon in pages of `page`, with the store's
+/// category read (sql::read_log): what a catch-up reads.
+caf::expected<summary> raw_read_category(const std::string& dsn,
+                                         const std::string& category,
+                                         size_t page, read_tally& tally);
 
 } // namespace es::bench

@@ -23,7 +23,8 @@ const char* const synopsis =
     "       es-bench --scenario catchup --events N\n"
     "       es-bench --scenario fanout --subscribers K --events N --rate R\n"
     "                [--pool-size P] [--dsn DSN] [--data-dir DIR] [--json]\n"
-    "                [--scheduler stealing|sharing] [--callers actors|threads]\n"
+    "                [--scheduler stealing|sharing] [--callers "
+    "actors|threads]\n"
     "                [--benchmark_filter=REGEX] [--benchmark_out=FILE] ...\n";
 
 const char* const details =
@@ -64,7 +65,8 @@ const char* const details =
     "                    from the origin takes to deliver them all to a\n"
     "                    subscriber that does nothing\n"
     "     fanout         K subscriber actors, each on its own subscription,\n"
-    "                    receive every one of N events appended at R events/s;\n"
+    "                    receive every one of N events appended at R "
+    "events/s;\n"
     "                    prints expected (K*N), delivered, duplicates and the\n"
     "                    commit-to-delivery latency (p50_ms, p99_ms, max_ms)\n"
     "  --subscribers K   fanout: subscribers (1-10000)\n"
@@ -104,13 +106,12 @@ const char* const details =
     "or duplicated events, delivered != expected, wrong versions), 2 bad\n"
     "arguments.\n";
 
-std::optional<size_t> parse_count(std::string_view text, size_t lo,
-                                  size_t hi) {
+std::optional<size_t> parse_count(std::string_view text, size_t lo, size_t hi) {
   uint64_t value = 0;
   auto* end = text.data() + text.size();
   auto [ptr, err] = std::from_chars(text.data(), end, value);
-  if (text.empty() || err != std::errc{} || ptr != end || value < lo
-      || value > hi)
+  if (text.empty() || err != std::errc{} || ptr != end || value < lo ||
+      value > hi)
     return std::nullopt;
   return static_cast<size_t>(value);
 }
@@ -160,9 +161,9 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
       name.resize(eq);
     }
     static const std::vector<std::string> known{
-        "--scenario",  "--batch",    "--streams",   "--events",
-        "--pool-size", "--dsn",      "--data-dir",  "--scheduler",
-        "--callers",   "--subscribers", "--rate",   "--page"};
+        "--scenario",  "--batch",       "--streams",  "--events",
+        "--pool-size", "--dsn",         "--data-dir", "--scheduler",
+        "--callers",   "--subscribers", "--rate",     "--page"};
     if (!one_of(name, known))
       return "unknown argument '" + arg + "'";
     if (!value) {
@@ -174,16 +175,16 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
                      size_t& field) -> std::optional<std::string> {
       auto n = parse_count(*value, lo, hi);
       if (!n)
-        return name + ": expected an integer in " + std::to_string(lo) + "-"
-               + std::to_string(hi) + ", got '" + *value + "'";
+        return name + ": expected an integer in " + std::to_string(lo) + "-" +
+               std::to_string(hi) + ", got '" + *value + "'";
       field = *n;
       return std::nullopt;
     };
     std::optional<std::string> err;
     if (name == "--scenario") {
       if (!one_of(*value, scenario_names()))
-        return "--scenario: unknown scenario '" + *value + "' (known: "
-               + joined(scenario_names()) + ")";
+        return "--scenario: unknown scenario '" + *value +
+               "' (known: " + joined(scenario_names()) + ")";
       out.scenario = *value;
     } else if (name == "--batch") {
       err = count(1, defaults::max_events_per_append, out.batch);
@@ -209,13 +210,13 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
       out.dsn = *value;
     } else if (name == "--callers") {
       if (*value != "actors" && *value != "threads")
-        return "--callers: unknown kind '" + *value
-               + "' (known: actors, threads)";
+        return "--callers: unknown kind '" + *value +
+               "' (known: actors, threads)";
       out.callers = *value;
     } else if (name == "--scheduler") {
       if (*value != "stealing" && *value != "sharing")
-        return "--scheduler: unknown policy '" + *value
-               + "' (known: stealing, sharing)";
+        return "--scheduler: unknown policy '" + *value +
+               "' (known: stealing, sharing)";
       out.scheduler = *value;
     } else { // --data-dir
       if (value->empty())
@@ -255,9 +256,9 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
     if (!has_streams)
       out.streams = default_multi_streams;
     if (out.streams < multi_max_streams)
-      return "--streams: append-multi needs at least "
-             + std::to_string(multi_max_streams) + " streams, got "
-             + std::to_string(out.streams);
+      return "--streams: append-multi needs at least " +
+             std::to_string(multi_max_streams) + " streams, got " +
+             std::to_string(out.streams);
     return std::nullopt;
   }
   // append
@@ -266,9 +267,9 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
   if (!has_streams)
     return "missing --streams";
   if (out.events < out.streams)
-    return "--events: " + std::to_string(out.events)
-           + " is fewer than --streams " + std::to_string(out.streams)
-           + " (every stream needs at least one event)";
+    return "--events: " + std::to_string(out.events) +
+           " is fewer than --streams " + std::to_string(out.streams) +
+           " (every stream needs at least one event)";
   return std::nullopt;
 }
 

@@ -54,8 +54,8 @@ compute_ratios(const report_spec& spec,
   for (auto& r : spec.ratios) {
     auto* num = find_path(paths, r.numerator);
     auto* den = find_path(paths, r.denominator);
-    if (num == nullptr || den == nullptr || !num->error.empty()
-        || !den->error.empty())
+    if (num == nullptr || den == nullptr || !num->error.empty() ||
+        !den->error.empty())
       continue;
     auto* x = num->find(r.counter);
     auto* y = den->find(r.counter);

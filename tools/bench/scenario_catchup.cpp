@@ -2,6 +2,11 @@
 // 16 streams of a category of this run), then the time a subscription from
 // the origin takes to deliver them all to a subscriber actor that only
 // acknowledges. Moved from tools/es_bench.cpp without changes to its logic.
+//
+// Baseline `raw` (after the store path, which stored the events): the same
+// events read by the store's category SELECT over one libpq connection, in
+// pages of 1,000 as the subscription reads them, no decoding, no delivery.
+#include "tools/bench/baselines.hpp"
 #include "tools/bench/scenarios.hpp"
 
 #include "messages/error.hpp"
@@ -89,8 +94,11 @@ scenario_plan plan_catchup(const context& ctx) {
   finish_params(ctx, spec);
   spec.flat_path = "store";
   spec.columns = {{"events_per_s", "events/s", 0}, {"seconds", "seconds", 3}};
+  spec.ratios = {{"store/raw", "store", "raw"}};
   spec.notes = {"store: a subscription from the origin delivering every "
-                "stored event to a subscriber that only acknowledges"};
+                "stored event to a subscriber that only acknowledges",
+                "raw: the same events read by the same SELECT over libpq, "
+                "pages of 1,000 (it reads what the store path stored)"};
   plan.paths.push_back({"store", [&ctx] {
     spdlog::info("run {}: catch-up of {} events", ctx.run_id,
                  ctx.opts.events);
@@ -102,6 +110,23 @@ scenario_plan plan_catchup(const context& ctx) {
     out.seconds = res->seconds;
     out.counters = {{"seconds", res->seconds},
                     {"events_per_s", res->events_per_s}};
+    return out;
+  }});
+  plan.paths.push_back({"raw", [&ctx] {
+    read_tally tally;
+    auto category = "bcu" + ctx.run_id;
+    auto res = raw_read_category(ctx.dsn, category, 1000, tally);
+    if (!res)
+      return failed_path("raw", res.error());
+    auto out = figures_from("raw", *res);
+    out.counters.emplace_back("events", static_cast<double>(tally.rows));
+    if (tally.ours != ctx.opts.events)
+      out.error = "read " + std::to_string(tally.ours) + " of "
+                  + std::to_string(ctx.opts.events)
+                  + " events of this run (the store path stores them)";
+    else if (tally.out_of_order != 0)
+      out.error = std::to_string(tally.out_of_order)
+                  + " events out of order";
     return out;
   }});
   return plan;

@@ -11,11 +11,10 @@
 //   the storage layer, without group commit.
 // - raw: baselines.hpp (one pipelined transaction of one prepared INSERT
 //   per stream).
-#include "tools/bench/baselines.hpp"
-#include "tools/bench/scenarios.hpp"
-
 #include "messages/error.hpp"
 #include "storage/event_store.hpp"
+#include "tools/bench/baselines.hpp"
+#include "tools/bench/scenarios.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -27,8 +26,8 @@ namespace {
 std::vector<multi_writer> make_writers(const options& o,
                                        const std::string& prefix,
                                        const event_data& tmpl) {
-  size_t count = std::max<size_t>(
-      1, std::min(o.pool_size, o.streams / multi_max_streams));
+  size_t count =
+      std::max<size_t>(1, std::min(o.pool_size, o.streams / multi_max_streams));
   std::vector<multi_writer> out(count);
   for (size_t s = 0; s < o.streams; ++s)
     out[s % count].streams.push_back(prefix + std::to_string(s));
@@ -37,8 +36,8 @@ std::vector<multi_writer> make_writers(const options& o,
     size_t left = o.events / count + (k < o.events % count ? 1 : 0);
     size_t cursor = 0;
     for (size_t j = 0; left > 0; ++j) {
-      auto width = multi_min_streams
-                   + j % (multi_max_streams - multi_min_streams + 1);
+      auto width =
+          multi_min_streams + j % (multi_max_streams - multi_min_streams + 1);
       std::vector<std::pair<size_t, std::vector<event_data>>> call;
       for (size_t m = 0; m < width && left > 0; ++m) {
         auto n = std::min(o.batch, left);
@@ -93,12 +92,10 @@ caf::expected<summary> store_multi_append(const context& ctx,
         return;
       }
       if (res->size() != call.size()) {
-        failed.raise(make_error(ec::database_error,
-                                "store: multi-stream append: "
-                                    + std::to_string(res->size())
-                                    + " results for "
-                                    + std::to_string(call.size())
-                                    + " streams"));
+        failed.raise(make_error(
+            ec::database_error,
+            "store: multi-stream append: " + std::to_string(res->size()) +
+                " results for " + std::to_string(call.size()) + " streams"));
         return;
       }
       for (size_t i = 0; i < call.size(); ++i) {
@@ -108,8 +105,8 @@ caf::expected<summary> store_multi_append(const context& ctx,
                                       r.last_version, r.positions.size());
             bad || r.replayed) {
           failed.raise(make_error(ec::database_error,
-                                  "store: append to " + w.streams[idx] + ": "
-                                      + (bad ? *bad : "reported as a replay")));
+                                  "store: append to " + w.streams[idx] + ": " +
+                                      (bad ? *bad : "reported as a replay")));
           return;
         }
         versions[idx] = r.last_version;
@@ -134,8 +131,7 @@ path_figures multi_path(const context& ctx, const std::string& name,
     return failed_path(name, res.error());
   auto out = figures_from(name, *res);
   out.counters.emplace_back("connections", static_cast<double>(writers));
-  auto stored
-      = stored_events(ctx.dsn, stream_names(prefix, ctx.opts.streams));
+  auto stored = stored_events(ctx.dsn, stream_names(prefix, ctx.opts.streams));
   if (!stored)
     return failed_path(name, stored.error());
   out.counters.emplace_back("stored", static_cast<double>(*stored));
@@ -150,12 +146,12 @@ scenario_plan plan_append_multi(const context& ctx) {
   scenario_plan plan;
   auto& spec = plan.spec;
   spec.scenario = "append-multi";
-  spec.title = "es-bench: scenario append-multi, " + std::to_string(o.events)
-               + " events, " + std::to_string(o.batch)
-               + " per stream per call, 2-5 streams per call, "
-               + std::to_string(o.streams) + " streams, pool size "
-               + std::to_string(o.pool_size)
-               + (ctx.embedded ? " (embedded cluster, fsync on)" : "");
+  spec.title = "es-bench: scenario append-multi, " + std::to_string(o.events) +
+               " events, " + std::to_string(o.batch) +
+               " per stream per call, 2-5 streams per call, " +
+               std::to_string(o.streams) + " streams, pool size " +
+               std::to_string(o.pool_size) +
+               (ctx.embedded ? " (embedded cluster, fsync on)" : "");
   spec.params = {{"batch", static_cast<double>(o.batch)},
                  {"streams", static_cast<double>(o.streams)},
                  {"events", static_cast<double>(o.events)},
@@ -168,24 +164,26 @@ scenario_plan plan_append_multi(const context& ctx) {
                 "statement per call, a connection per writer",
                 "raw: one pipelined transaction per call, one prepared "
                 "INSERT (sql::bench_baseline_insert) per stream"};
-  plan.paths.push_back({"store", [&ctx] {
-    spdlog::info("run {}: multi-stream appends, store", ctx.run_id);
-    auto prefix = "bench-" + ctx.run_id + "-ma";
-    auto writers = make_writers(ctx.opts, prefix, ctx.tmpl);
-    auto count = writers.size();
-    size_t calls = 0;
-    auto res = store_multi_append(ctx, std::move(writers), calls);
-    return multi_path(ctx, "store", prefix, res, count);
-  }});
-  plan.paths.push_back({"raw", [&ctx] {
-    spdlog::info("run {}: multi-stream appends, raw", ctx.run_id);
-    auto prefix = "bench-" + ctx.run_id + "-mb";
-    auto writers = make_writers(ctx.opts, prefix, ctx.tmpl);
-    auto count = writers.size();
-    auto res = raw_multi_append(ctx.dsn, ctx.run_id, ctx.tmpl,
-                                std::move(writers), ctx.opts.events);
-    return multi_path(ctx, "raw", prefix, res, count);
-  }});
+  plan.paths.push_back(
+      {"store", [&ctx] {
+         spdlog::info("run {}: multi-stream appends, store", ctx.run_id);
+         auto prefix = "bench-" + ctx.run_id + "-ma";
+         auto writers = make_writers(ctx.opts, prefix, ctx.tmpl);
+         auto count = writers.size();
+         size_t calls = 0;
+         auto res = store_multi_append(ctx, std::move(writers), calls);
+         return multi_path(ctx, "store", prefix, res, count);
+       }});
+  plan.paths.push_back(
+      {"raw", [&ctx] {
+         spdlog::info("run {}: multi-stream appends, raw", ctx.run_id);
+         auto prefix = "bench-" + ctx.run_id + "-mb";
+         auto writers = make_writers(ctx.opts, prefix, ctx.tmpl);
+         auto count = writers.size();
+         auto res = raw_multi_append(ctx.dsn, ctx.run_id, ctx.tmpl,
+                                     std::move(writers), ctx.opts.events);
+         return multi_path(ctx, "raw", prefix, res, count);
+       }});
   return plan;
 }
 

@@ -16,13 +16,12 @@
 //   events of this run (read-all).
 // - raw: the store's SELECT (sql::read_stream_forward, sql::read_log) over
 //   one libpq connection, every column of every row looked at, no decoding.
-#include "tools/bench/baselines.hpp"
-#include "tools/bench/scenarios.hpp"
-
 #include "actors/game_event_decoding.hpp"
 #include "messages/error.hpp"
 #include "messages/game_events.hpp"
 #include "storage/event_store.hpp"
+#include "tools/bench/baselines.hpp"
+#include "tools/bench/scenarios.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -88,9 +87,9 @@ caf::error write_log(const context& ctx, log_range& range) {
   run_timed(writers, [&](size_t k) {
     for (size_t j = k; j < calls && !failed.raised(); j += writers) {
       auto n = std::min(prepare_batch, ctx.opts.events - j * prepare_batch);
-      auto res = stores[k].append(stream_append{
-          read_all_prefix(ctx) + std::to_string(j % 16),
-          expected_version::any(), fresh_events(ctx.tmpl, n)});
+      auto res = stores[k].append(
+          stream_append{read_all_prefix(ctx) + std::to_string(j % 16),
+                        expected_version::any(), fresh_events(ctx.tmpl, n)});
       if (!res)
         failed.raise(in_context(res.error(), "read-all: writing the log"));
     }
@@ -164,15 +163,14 @@ caf::expected<store_read> read_through_store(const std::string& ours,
 /// The checks common to both paths; empty when all is well.
 std::string check_counts(size_t ours, size_t expected, size_t out_of_order) {
   if (ours != expected)
-    return "read " + std::to_string(ours) + " of this run's "
-           + std::to_string(expected) + " events";
+    return "read " + std::to_string(ours) + " of this run's " +
+           std::to_string(expected) + " events";
   if (out_of_order != 0)
     return std::to_string(out_of_order) + " events out of order";
   return {};
 }
 
-path_figures store_path(const caf::expected<store_read>& res,
-                        size_t expected) {
+path_figures store_path(const caf::expected<store_read>& res, size_t expected) {
   if (!res)
     return failed_path("store", res.error());
   auto out = figures_from("store", res->sum);
@@ -180,8 +178,8 @@ path_figures store_path(const caf::expected<store_read>& res,
   out.counters.emplace_back("decoded", static_cast<double>(res->decoded));
   out.error = check_counts(res->ours, expected, res->out_of_order);
   if (out.error.empty() && res->decoded != res->ours)
-    out.error = "decoded " + std::to_string(res->decoded) + " of "
-                + std::to_string(res->ours) + " events: " + res->error;
+    out.error = "decoded " + std::to_string(res->decoded) + " of " +
+                std::to_string(res->ours) + " events: " + res->error;
   return out;
 }
 
@@ -200,10 +198,10 @@ report_spec read_spec(const context& ctx, const std::string& scenario,
   const auto& o = ctx.opts;
   report_spec spec;
   spec.scenario = scenario;
-  spec.title = "es-bench: scenario " + scenario + ", " + what + " of "
-               + std::to_string(o.events) + " events in pages of "
-               + std::to_string(o.page) + ", CAF scheduler " + o.scheduler
-               + (ctx.embedded ? " (embedded cluster, fsync on)" : "");
+  spec.title = "es-bench: scenario " + scenario + ", " + what + " of " +
+               std::to_string(o.events) + " events in pages of " +
+               std::to_string(o.page) + ", CAF scheduler " + o.scheduler +
+               (ctx.embedded ? " (embedded cluster, fsync on)" : "");
   spec.params = {{"events", static_cast<double>(o.events)},
                  {"page", static_cast<double>(o.page)}};
   finish_params(ctx, spec);
@@ -230,34 +228,37 @@ scenario_plan plan_read_stream(const context& ctx) {
     // One untimed pass brings the rows into the server's cache, so that
     // neither path pays for the first read from disk.
     read_tally ignored;
-    auto warm = raw_read_stream(ctx.dsn, read_stream_name(ctx), ctx.opts.page,
-                                ignored);
+    auto warm =
+        raw_read_stream(ctx.dsn, read_stream_name(ctx), ctx.opts.page, ignored);
     return warm ? caf::error{} : std::move(warm.error());
   };
-  plan.paths.push_back({"store", [&ctx] {
-    bench_system_config cfg{ctx.opts};
-    caf::actor_system sys{cfg};
-    auto started = start_store(sys, ctx.opts, ctx.dsn, "store");
-    if (!started)
-      return failed_path("store", started.error());
-    auto& st = *started;
-    auto stream = read_stream_name(ctx);
-    auto page = ctx.opts.page;
-    if (auto warm = st.read_stream(stream, 1, page); !warm)
-      return failed_path("store", in_context(warm.error(), "store: warm-up"));
-    auto res = read_through_store(
-        stream, 1, 0,
-        [&](int64_t from) { return st.read_stream(stream, from, page); },
-        [](const recorded_event& ev) { return ev.stream_version; });
-    st.stop();
-    return store_path(res, ctx.opts.events);
-  }});
+  plan.paths.push_back(
+      {"store", [&ctx] {
+         bench_system_config cfg{ctx.opts};
+         caf::actor_system sys{cfg};
+         auto started = start_store(sys, ctx.opts, ctx.dsn, "store");
+         if (!started)
+           return failed_path("store", started.error());
+         auto& st = *started;
+         auto stream = read_stream_name(ctx);
+         auto page = ctx.opts.page;
+         if (auto warm = st.read_stream(stream, 1, page); !warm)
+           return failed_path("store",
+                              in_context(warm.error(), "store: warm-up"));
+         auto res = read_through_store(
+             stream, 1, 0,
+             [&](int64_t from) { return st.read_stream(stream, from, page); },
+             [](const recorded_event& ev) { return ev.stream_version; });
+         st.stop();
+         return store_path(res, ctx.opts.events);
+       }});
   plan.paths.push_back({"raw", [&ctx] {
-    read_tally tally;
-    auto res = raw_read_stream(ctx.dsn, read_stream_name(ctx), ctx.opts.page,
-                               tally);
-    return raw_path(res, tally, ctx.opts.events);
-  }});
+                          read_tally tally;
+                          auto res =
+                              raw_read_stream(ctx.dsn, read_stream_name(ctx),
+                                              ctx.opts.page, tally);
+                          return raw_path(res, tally, ctx.opts.events);
+                        }});
   return plan;
 }
 
@@ -271,33 +272,36 @@ scenario_plan plan_read_all(const context& ctx) {
     if (auto err = write_log(ctx, *range))
       return err;
     read_tally ignored; // the cache warmed up, as for read-stream
-    auto warm = raw_read_all(ctx.dsn, range->after, range->upto,
-                             ctx.opts.page, read_all_prefix(ctx), ignored);
+    auto warm = raw_read_all(ctx.dsn, range->after, range->upto, ctx.opts.page,
+                             read_all_prefix(ctx), ignored);
     return warm ? caf::error{} : std::move(warm.error());
   };
-  plan.paths.push_back({"store", [&ctx, range] {
-    bench_system_config cfg{ctx.opts};
-    caf::actor_system sys{cfg};
-    auto started = start_store(sys, ctx.opts, ctx.dsn, "store");
-    if (!started)
-      return failed_path("store", started.error());
-    auto& st = *started;
-    auto page = ctx.opts.page;
-    if (auto warm = st.read_all(range->after + 1, page); !warm)
-      return failed_path("store", in_context(warm.error(), "store: warm-up"));
-    auto res = read_through_store(
-        read_all_prefix(ctx), range->after + 1, range->upto,
-        [&](int64_t from) { return st.read_all(from, page); },
-        [](const recorded_event& ev) { return ev.global_position; });
-    st.stop();
-    return store_path(res, ctx.opts.events);
-  }});
+  plan.paths.push_back(
+      {"store", [&ctx, range] {
+         bench_system_config cfg{ctx.opts};
+         caf::actor_system sys{cfg};
+         auto started = start_store(sys, ctx.opts, ctx.dsn, "store");
+         if (!started)
+           return failed_path("store", started.error());
+         auto& st = *started;
+         auto page = ctx.opts.page;
+         if (auto warm = st.read_all(range->after + 1, page); !warm)
+           return failed_path("store",
+                              in_context(warm.error(), "store: warm-up"));
+         auto res = read_through_store(
+             read_all_prefix(ctx), range->after + 1, range->upto,
+             [&](int64_t from) { return st.read_all(from, page); },
+             [](const recorded_event& ev) { return ev.global_position; });
+         st.stop();
+         return store_path(res, ctx.opts.events);
+       }});
   plan.paths.push_back({"raw", [&ctx, range] {
-    read_tally tally;
-    auto res = raw_read_all(ctx.dsn, range->after, range->upto, ctx.opts.page,
-                            read_all_prefix(ctx), tally);
-    return raw_path(res, tally, ctx.opts.events);
-  }});
+                          read_tally tally;
+                          auto res = raw_read_all(ctx.dsn, range->after,
+                                                  range->upto, ctx.opts.page,
+                                                  read_all_prefix(ctx), tally);
+                          return raw_path(res, tally, ctx.opts.events);
+                        }});
   return plan;
 }
 

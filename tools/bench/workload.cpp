@@ -85,9 +85,9 @@ caf::expected<size_t> stored_events(const std::string& dsn,
 std::string check_stored(size_t stored, size_t expected) {
   if (stored == expected)
     return {};
-  return "stored " + std::to_string(stored) + " events, wrote "
-         + std::to_string(expected)
-         + (stored < expected ? " (events lost)" : " (events duplicated)");
+  return "stored " + std::to_string(stored) + " events, wrote " +
+         std::to_string(expected) +
+         (stored < expected ? " (events lost)" : " (events duplicated)");
 }
 
 void start_gate::arrive_and_wait() {
@@ -155,10 +155,10 @@ std::optional<std::string> check_versions(int64_t version, size_t n,
                                           size_t rows) {
   auto expect_last = version + static_cast<int64_t>(n);
   if (rows != n || first != version + 1 || last != expect_last)
-    return "expected versions " + std::to_string(version + 1) + ".."
-           + std::to_string(expect_last) + " (" + std::to_string(n)
-           + " events), got " + std::to_string(first) + ".."
-           + std::to_string(last) + " (" + std::to_string(rows) + " events)";
+    return "expected versions " + std::to_string(version + 1) + ".." +
+           std::to_string(expect_last) + " (" + std::to_string(n) +
+           " events), got " + std::to_string(first) + ".." +
+           std::to_string(last) + " (" + std::to_string(rows) + " events)";
   return std::nullopt;
 }
 
@@ -183,8 +183,8 @@ caf::error wait_for_pool(store& st, size_t pool_size,
     if (clock_type::now() > until)
       return status ? make_error(ec::unavailable,
                                  "actor path: the pool did not connect "
-                                 "within "
-                                     + std::to_string(limit.count()) + " s")
+                                 "within " +
+                                     std::to_string(limit.count()) + " s")
                     : in_context(status.error(), "actor path: status");
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
@@ -199,8 +199,8 @@ caf::expected<store> start_store(caf::actor_system& sys, const options& opts,
   auto started = es::start(sys, nopts);
   if (!started)
     return in_context(started.error(), what + ": cannot start the store");
-  if (auto err
-      = wait_for_pool(*started, opts.pool_size, std::chrono::seconds{30}))
+  if (auto err =
+          wait_for_pool(*started, opts.pool_size, std::chrono::seconds{30}))
     return err;
   return started;
 }
