@@ -26,6 +26,7 @@ path_figures figures_from(const std::string& name, const summary& s) {
   out.counters = {{"events_per_s", s.events_per_s},
                   {"p50_ms", s.p50_ms},
                   {"p99_ms", s.p99_ms},
+                  {"p999_ms", s.p999_ms},
                   {"max_ms", s.max_ms},
                   {"calls", static_cast<double>(s.calls)},
                   {"seconds", s.seconds}};

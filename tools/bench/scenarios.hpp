@@ -49,14 +49,14 @@ scenario_plan plan_catchup(const context& ctx);
 scenario_plan plan_fanout(const context& ctx);
 
 /// The figures of a throughput-and-latency path, in print order:
-/// events_per_s, p50_ms, p99_ms, max_ms, calls, seconds.
+/// events_per_s, p50_ms, p99_ms, p999_ms, max_ms, calls, seconds.
 path_figures figures_from(const std::string& name, const summary& s);
 
 /// A failed path: `name` with `err` rendered as its error.
 path_figures failed_path(const std::string& name, const caf::error& err);
 
-/// The parameters every report starts with: scheduler and whether the
-/// cluster is embedded come last, so they are added by `finish_params`.
+/// Appends the parameters every report ends with: scheduler and
+/// embedded_cluster.
 void finish_params(const context& ctx, report_spec& spec);
 
 /// Columns of throughput-and-latency paths.
