@@ -139,6 +139,7 @@ int run(const options& opts) {
     }
     ctx.dsn = *dsn;
     ctx.embedded = true;
+    ctx.data_dir = guard.cluster->data_dir();
   }
   auto cat = es::registry::game_catalog();
   auto tmpl = encode_template(cat);

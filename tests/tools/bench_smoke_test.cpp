@@ -3,7 +3,8 @@
 // whatever the machine's speed: exit status 0, exactly one JSON line, every
 // path present and without error, and the correctness counts (events
 // stored = written, delivered = expected, no duplicates, every event read
-// back and decoded). Never a timing.
+// back and decoded, nothing lost or duplicated across an outage). Never a
+// timing.
 #define BOOST_TEST_MODULE bench_smoke
 #include "tests/pg_fixture.hpp"
 #include "tests/support/child_process.hpp"
@@ -21,9 +22,16 @@ namespace {
 
 /// Runs es-bench with `args` on the test database and returns its JSON
 /// line, parsed; requires exit status 0 and one line of JSON.
-rapidjson::Document run_bench(std::vector<std::string> args) {
-  args.insert(args.end(), {"--dsn", test_database(), "--json"});
-  child_process bench{ES_BENCH, args};
+/// With `embedded`, es-bench starts a cluster of its own instead.
+rapidjson::Document run_bench(std::vector<std::string> args,
+                              bool embedded = false) {
+  if (!embedded)
+    args.insert(args.end(), {"--dsn", test_database()});
+  args.push_back("--json");
+  std::vector<std::string> env;
+  if (embedded)
+    env.push_back("ES_DSN="); // es-bench then starts its own cluster
+  child_process bench{ES_BENCH, args, env};
   auto status = bench.wait(std::chrono::seconds{300});
   BOOST_REQUIRE_MESSAGE(status == 0, "es-bench exited with "
                                          << status
@@ -113,6 +121,19 @@ BOOST_AUTO_TEST_CASE(fanout_delivers_every_event_to_every_subscriber_once) {
   BOOST_TEST(doc["append_failures"].GetInt() == 0);
   for (auto* key : {"p50_ms", "p99_ms", "max_ms"})
     BOOST_TEST(doc.HasMember(key), key);
+}
+
+BOOST_AUTO_TEST_CASE(outage_loses_and_duplicates_nothing) {
+  // PostgreSQL stopped for 1 s and started again: es-bench's own embedded
+  // cluster (fsync on), the only one it may stop.
+  auto doc = run_bench({"--scenario", "outage", "--events", "300", "--rate",
+                        "100", "--outage-ms", "1000"},
+                       true);
+  BOOST_TEST(doc["sent"].GetInt() == 300);
+  BOOST_TEST(doc["acknowledged"].GetInt() + doc["failed"].GetInt() == 300);
+  BOOST_TEST(doc["lost"].GetInt() == 0);
+  BOOST_TEST(doc["duplicated"].GetInt() == 0);
+  BOOST_TEST(doc["recovery_ms"].GetDouble() >= 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(bad_arguments_exit_2_naming_the_option) {

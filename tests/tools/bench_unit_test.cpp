@@ -102,7 +102,7 @@ BOOST_AUTO_TEST_CASE(bad_values_name_the_option) {
              "--rate: expected an integer in 1-1000000, got '-1'");
   BOOST_TEST(parse_error({"--scenario", "sideways"}) ==
              "--scenario: unknown scenario 'sideways' (known: append, "
-             "append-multi, read-stream, read-all, catchup, fanout)");
+             "append-multi, read-stream, read-all, catchup, fanout, outage)");
   BOOST_TEST(parse_error({"--scenario", "append", "--scheduler", "fifo"}) ==
              "--scheduler: unknown policy 'fifo' (known: stealing, "
              "sharing)");
@@ -160,6 +160,13 @@ BOOST_AUTO_TEST_CASE(scenario_defaults) {
                           "--subscribers", "5", "--rate", "100"},
                          fan) == "");
   BOOST_TEST(fan.scheduler == "stealing");
+  options out;
+  BOOST_TEST(parse_error({"--scenario", "outage"}, out) == "");
+  BOOST_TEST(out.events == 3000u);
+  BOOST_TEST(out.rate == 200u);
+  BOOST_TEST(out.outage_ms == 5000u);
+  BOOST_TEST(parse_error({"--scenario", "outage", "--outage-ms", "0"}) ==
+             "--outage-ms: expected an integer in 1-60000, got '0'");
 }
 
 BOOST_AUTO_TEST_CASE(dsn_from_the_environment_unless_given) {

@@ -10,7 +10,8 @@ namespace es::bench {
 
 const std::vector<std::string>& scenario_names() {
   static const std::vector<std::string> names{
-      "append", "append-multi", "read-stream", "read-all", "catchup", "fanout"};
+      "append",  "append-multi", "read-stream", "read-all",
+      "catchup", "fanout",       "outage"};
   return names;
 }
 
@@ -22,6 +23,8 @@ const char* const synopsis =
     "       es-bench --scenario read-all [--events N] [--page K]\n"
     "       es-bench --scenario catchup --events N\n"
     "       es-bench --scenario fanout --subscribers K --events N --rate R\n"
+    "       es-bench --scenario outage [--events N] [--rate R] "
+    "[--outage-ms D]\n"
     "                [--pool-size P] [--dsn DSN] [--data-dir DIR] [--json]\n"
     "                [--scheduler stealing|sharing] [--callers "
     "actors|threads]\n"
@@ -69,8 +72,16 @@ const char* const details =
     "events/s;\n"
     "                    prints expected (K*N), delivered, duplicates and the\n"
     "                    commit-to-delivery latency (p50_ms, p99_ms, max_ms)\n"
+    "     outage         N events (default 3,000) appended at R/s (default\n"
+    "                    200) while PostgreSQL is stopped for D ms (default\n"
+    "                    5,000) a third into the run and started again\n"
+    "                    (embedded cluster only); prints acknowledged,\n"
+    "                    failed, lost and duplicated (both must be 0) and\n"
+    "                    recovery_ms\n"
     "  --subscribers K   fanout: subscribers (1-10000)\n"
-    "  --rate R          fanout: events appended per second (1-1000000)\n"
+    "  --rate R          fanout, outage: events appended per second\n"
+    "                    (1-1000000)\n"
+    "  --outage-ms D     outage: how long PostgreSQL is down (1-60000)\n"
     "  --batch B         events per call (per stream for append-multi;\n"
     "                    1-10000)\n"
     "  --streams S       streams (append: one caller each; 1-4096)\n"
@@ -161,9 +172,9 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
       name.resize(eq);
     }
     static const std::vector<std::string> known{
-        "--scenario",  "--batch",       "--streams",  "--events",
-        "--pool-size", "--dsn",         "--data-dir", "--scheduler",
-        "--callers",   "--subscribers", "--rate",     "--page"};
+        "--scenario", "--batch",    "--streams",   "--events",  "--pool-size",
+        "--dsn",      "--data-dir", "--scheduler", "--callers", "--subscribers",
+        "--rate",     "--page",     "--outage-ms"};
     if (!one_of(name, known))
       return "unknown argument '" + arg + "'";
     if (!value) {
@@ -195,6 +206,8 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
     } else if (name == "--events") {
       err = count(1, 100'000'000, out.events);
       has_events = true;
+    } else if (name == "--outage-ms") {
+      err = count(1, 60'000, out.outage_ms);
     } else if (name == "--page") {
       err = count(1, 10'000, out.page);
       has_page = true;
@@ -237,6 +250,15 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
     if (!has_events)
       out.events = sc == "read-stream" ? default_read_stream_events
                                        : default_read_all_events;
+    return std::nullopt;
+  }
+  if (sc == "outage") {
+    if (!has_events)
+      out.events = default_outage_events;
+    if (out.rate == 0)
+      out.rate = default_outage_rate;
+    if (out.outage_ms == 0)
+      out.outage_ms = default_outage_ms;
     return std::nullopt;
   }
   if (!has_events)

@@ -33,6 +33,8 @@ struct options {
   size_t rate = 0;
   /// read-stream, read-all: events per page.
   size_t page = 0;
+  /// outage: how long PostgreSQL stays down, in milliseconds.
+  size_t outage_ms = 0;
   std::string dsn;
   std::string data_dir;
   /// CAF's scheduler.policy: by default 'stealing' (CAF's own) for fanout,
@@ -51,6 +53,9 @@ inline constexpr size_t default_page = 1000;
 inline constexpr size_t default_read_stream_events = 10'000;
 inline constexpr size_t default_read_all_events = 1'000'000;
 inline constexpr size_t default_multi_streams = 20;
+inline constexpr size_t default_outage_ms = 5000;
+inline constexpr size_t default_outage_rate = 200;
+inline constexpr size_t default_outage_events = 3000;
 /// append-multi: each call spans this many streams at least and at most.
 inline constexpr size_t multi_min_streams = 2;
 inline constexpr size_t multi_max_streams = 5;

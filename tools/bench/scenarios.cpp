@@ -16,6 +16,8 @@ scenario_plan plan_for(const context& ctx) {
     return plan_catchup(ctx);
   if (name == "fanout")
     return plan_fanout(ctx);
+  if (name == "outage")
+    return plan_outage(ctx);
   return plan_append(ctx);
 }
 

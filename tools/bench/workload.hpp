@@ -23,6 +23,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -45,6 +46,8 @@ struct context {
   event_data tmpl;
   /// True when es-bench started the cluster (fsync on).
   bool embedded = false;
+  /// The embedded cluster's data dir (empty with --dsn).
+  std::filesystem::path data_dir;
 };
 
 /// A PlayerJoined event with full metadata (a Discord interaction, caused by
