@@ -559,8 +559,21 @@ const pg::statement bench_physical_insert{
     "$6::jsonb, clock_timestamp() FROM generate_series(1, $3::bigint) AS g",
     6};
 
+const pg::statement bench_plain_insert{
+    "es_bench_plain_insert",
+    "INSERT INTO es_bench.physical_events (event_id, stream_id, "
+    "stream_version, event_type, event_version, data, metadata, created_at) "
+    "SELECT x.id, $1, $2::bigint + x.ord, x.type, x.ver, x.data, x.meta, "
+    "'epoch'::timestamptz + x.us * interval '1 microsecond' "
+    "FROM unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], "
+    "$7::jsonb[], $8::bigint[]) WITH ORDINALITY "
+    "AS x(id, type, ver, data, meta, us, ord) ORDER BY x.ord "
+    "RETURNING stream_version",
+    8};
+
 std::vector<const pg::statement*> bench_statements() {
-  return {&bench_commanded_append, &bench_physical_insert};
+  return {&bench_commanded_append, &bench_physical_insert,
+          &bench_plain_insert};
 }
 
 const pg::statement relaxed_commit{

@@ -129,7 +129,8 @@ extern const pg::statement bench_baseline_insert;
 /// `es_bench` with (a) a commanded/eventstore-style store (streams with a
 /// `$all` row, stream_id 0; events; stream_events linking each event to
 /// its stream and to `$all`), and (b) `physical_events`, a copy of
-/// es_events' columns, constraints and indexes (not its triggers). Needs
+/// es_events' columns, constraints and indexes (not its triggers), for the
+/// physical limit and the plain inserts. Needs
 /// the store's schema (migrations) in place.
 extern const char* const bench_schema;
 
@@ -149,6 +150,15 @@ extern const pg::statement bench_commanded_append;
 /// at versions first+1 .. first+count, each with the given type and JSON.
 /// (stream, first, count, type, data, metadata) -> affected rows
 extern const pg::statement bench_physical_insert;
+
+/// The plainest append: one prepared multi-row INSERT into
+/// `es_bench.physical_events` (es_events' columns and indexes, no trigger),
+/// no stream lock, no position reservation; only the unique index on
+/// (stream_id, stream_version) stops a conflicting writer. Versions are
+/// after+1 .. after+n in event order.
+/// (stream, after, ids[], types[], versions[], data[], metadata[],
+///  created_us[]) -> stream_version of each event, in event order
+extern const pg::statement bench_plain_insert;
 
 /// Every benchmark statement above, for the test that prepares and runs
 /// them (after `bench_schema`).

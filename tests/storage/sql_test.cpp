@@ -90,6 +90,31 @@ BOOST_AUTO_TEST_CASE(bench_statements_prepare_and_do_what_they_say) {
   auto inserted = conn.exec(sql::bench_physical_insert, bulk);
   BOOST_REQUIRE_MESSAGE(inserted, error_of(inserted));
   BOOST_TEST(inserted->affected() == 5);
+  // The plain insert: versions after the given one; the unique index is its
+  // only guard.
+  auto plain = [&](const std::string& target, int64_t after) {
+    pg::array_literal ids, types, versions, data, meta, created;
+    for (int i = 0; i < 2; ++i) {
+      ids.add(to_string(uuid::v7()));
+      types.add("PlayerJoined");
+      versions.add(int64_t{1});
+      data.add("{}");
+      meta.add("{}");
+      created.add(int64_t{1'700'000'000'000'000});
+    }
+    pg::params args;
+    args.add(target).add(after).add(ids.finish()).add(types.finish())
+        .add(versions.finish()).add(data.finish()).add(meta.finish())
+        .add(created.finish());
+    return conn.exec(sql::bench_plain_insert, args);
+  };
+  auto plain_stream = test::unique_stream("plain");
+  auto first = plain(plain_stream, 0);
+  BOOST_REQUIRE_MESSAGE(first, error_of(first));
+  BOOST_REQUIRE_EQUAL(first->rows(), 2);
+  BOOST_TEST(first->int64(0, 0) == 1);
+  BOOST_TEST(first->int64(1, 0) == 2);
+  BOOST_TEST(!plain(plain_stream, 1)); // version 2 is taken
 }
 
 BOOST_AUTO_TEST_CASE(relaxed_commit_applies_to_its_transaction_only) {

@@ -69,6 +69,7 @@ BOOST_AUTO_TEST_CASE(append_stores_every_event_once_on_every_path) {
   BOOST_TEST(figure(doc, "store", "calls") == 40);
   BOOST_TEST(figure(doc, "raw", "calls") == 40);
   BOOST_TEST(figure(doc, "commanded", "calls") == 40);
+  BOOST_TEST(figure(doc, "plain", "calls") == 40);
   BOOST_TEST(figure(doc, "physical", "calls") == 1);
   // The fields older readers use are still there.
   for (auto* key : {"events_per_s", "p50_ms", "p99_ms", "baseline_events_per_s",

@@ -82,6 +82,36 @@ caf::expected<int64_t> commanded_call(pg::connection& conn,
   return landed(*res, 0, "commanded", stream, version, events.size());
 }
 
+/// One plain call (sql::bench_plain_insert).
+caf::expected<int64_t> plain_call(pg::connection& conn,
+                                  const std::string& stream, int64_t version,
+                                  std::vector<event_data> events) {
+  pg::array_literal ids, types, versions, data, meta, created;
+  for (auto& ev : events) {
+    ids.add(to_string(ev.id));
+    types.add(ev.type);
+    versions.add(int64_t{ev.version});
+    data.add(ev.data);
+    meta.add(ev.metadata);
+    created.add(static_cast<int64_t>(ev.created_at.time_since_epoch().count()));
+  }
+  pg::params args;
+  args.add(stream)
+      .add(version)
+      .add(ids.finish())
+      .add(types.finish())
+      .add(versions.finish())
+      .add(data.finish())
+      .add(meta.finish())
+      .add(created.finish());
+  auto res = conn.exec(sql::bench_plain_insert, args);
+  if (!res)
+    return in_context(res.error(), "plain: append to " + stream +
+                                       " (after version " +
+                                       std::to_string(version) + ")");
+  return landed(*res, 0, "plain", stream, version, events.size());
+}
+
 /// The append calls of `ctx.opts` over min(S, P) connections, each call
 /// made by `call`; streams "bench-<run>-<tag><i>".
 caf::expected<summary> run_per_call(const context& ctx, const std::string& tag,
@@ -188,6 +218,10 @@ caf::expected<summary> raw_append(const context& ctx, size_t& connections) {
 caf::expected<summary> commanded_append(const context& ctx,
                                         size_t& connections) {
   return run_per_call(ctx, "c", "commanded", commanded_call, connections);
+}
+
+caf::expected<summary> plain_append(const context& ctx, size_t& connections) {
+  return run_per_call(ctx, "n", "plain", plain_call, connections);
 }
 
 caf::expected<summary> physical_insert(const context& ctx,

@@ -13,6 +13,10 @@
 //   `sql::bench_commanded_append`, commanded/eventstore's locking: every
 //   append updates the global `$all` row under a row lock first (tables of
 //   their own, schema es_bench).
+// - plain_append: the same calls through `sql::bench_plain_insert`: a
+//   prepared multi-row INSERT into a copy of es_events without its trigger
+//   (no NOTIFY), no stream lock, no position reservation, no version check
+//   but the unique index: what a hand-written client does at the least.
 // - physical_insert: the same number of events inserted by the server
 //   (`sql::bench_physical_insert`, generate_series) in statements of 1,000
 //   events over P connections, into a copy of es_events: the most the
@@ -48,6 +52,10 @@ caf::expected<summary> raw_append(const context& ctx, size_t& connections);
 /// The same calls, commanded/eventstore-style (see the file comment).
 caf::expected<summary> commanded_append(const context& ctx,
                                         size_t& connections);
+
+/// The same calls as plain INSERTs into a table without the store's NOTIFY
+/// trigger, stream lock or position reservation (see the file comment).
+caf::expected<summary> plain_append(const context& ctx, size_t& connections);
 
 /// `ctx.opts.events` events inserted server-side, 1,000 per statement, over
 /// min(P, statements) connections.

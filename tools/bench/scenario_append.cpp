@@ -9,7 +9,7 @@
 //   node (--callers actors, the default) or threads calling the blocking
 //   `store.append` (--callers threads). The node queues concurrent appends
 //   and commits many per transaction (group commit).
-// - raw, commanded, physical: baselines.hpp.
+// - raw, commanded, plain, physical: baselines.hpp.
 //
 // Every path uses stream ids of its own and runs after the previous one
 // finished (the store is stopped before the baselines start).
@@ -234,7 +234,9 @@ scenario_plan plan_append(const context& ctx) {
                  {"store/physical", "store", "physical"},
                  {"commanded/raw", "commanded", "raw"},
                  {"store/commanded", "store", "commanded"},
-                 {"raw/physical", "raw", "physical"}};
+                 {"raw/physical", "raw", "physical"},
+                 {"raw/plain", "raw", "plain"},
+                 {"commanded/plain", "commanded", "plain"}};
   spec.flat_ratios = {{"ratio", "store/raw"}};
   spec.columns = rate_columns();
   spec.columns.push_back({"connections", "conns", 0});
@@ -245,6 +247,8 @@ scenario_plan plan_append(const context& ctx) {
       "(sql::bench_baseline_insert)",
       "commanded: the same calls, each first updating one global $all row "
       "under a row lock",
+      "plain: the same calls as a plain multi-row INSERT into a table "
+      "without the NOTIFY trigger, no locks (sql::bench_plain_insert)",
       "physical: the same number of events inserted server-side "
       "(generate_series, 1,000 per statement)"};
   plan.prepare = [&ctx] { return prepare_bench_schema(ctx.dsn); };
@@ -277,6 +281,12 @@ scenario_plan plan_append(const context& ctx) {
     size_t conns = 0;
     auto res = commanded_append(ctx, conns);
     return baseline_path("commanded", res, conns);
+  }});
+  plan.paths.push_back({"plain", [&ctx] {
+    spdlog::info("run {}: plain baseline", ctx.run_id);
+    size_t conns = 0;
+    auto res = plain_append(ctx, conns);
+    return baseline_path("plain", res, conns);
   }});
   plan.paths.push_back({"physical", [&ctx] {
     spdlog::info("run {}: physical limit", ctx.run_id);
