@@ -46,7 +46,7 @@
 namespace es::storage {
 
 /// Parameters of `sql::append_events` for `parts` (distinct streams), in
-/// that order. Also used by the benchmark baseline (tools/es_bench.cpp), so
+/// that order. Also used by the benchmark baselines (tools/bench/), so
 /// that it writes exactly what the store writes.
 pg::params append_events_params(const std::vector<const stream_append*>& parts,
                                 bool allow_recreate);

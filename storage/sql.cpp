@@ -447,8 +447,8 @@ const pg::statement append_events{
     ES_INSERT_AFTER_HEADS,
     12};
 
-// Benchmark baseline only (tools/es_bench.cpp), never used by the store: an
-// append to one stream as a single autocommit statement, i.e. one
+// Benchmark baseline only (tools/bench/baselines.cpp), never used by the
+// store: an append to one stream as a single autocommit statement, i.e. one
 // transaction and one commit per call, for comparison with the actor
 // runtime's group commit. It does the same work as the store's append
 // (lock_streams, reserve_positions, append_events), in the same order: each
@@ -475,6 +475,106 @@ const pg::statement bench_baseline_insert{
     "ORDER BY stream_version DESC LIMIT 1) e ON true) "
     ES_INSERT_AFTER_HEADS,
     12};
+
+// -- Benchmark baselines --------------------------------------------------------
+//
+// commanded/eventstore's schema (its 1.x migrations, with jsonb payloads),
+// in es_bench; and a copy of es_events for the physical limit.
+const char* const bench_schema = R"sql(
+BEGIN;
+SELECT pg_advisory_xact_lock(1702063202, 2);
+CREATE SCHEMA IF NOT EXISTS es_bench;
+CREATE TABLE IF NOT EXISTS es_bench.cmd_streams (
+  stream_id      bigserial   PRIMARY KEY,
+  stream_uuid    text        NOT NULL UNIQUE,
+  stream_version bigint      NOT NULL DEFAULT 0,
+  created_at     timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO es_bench.cmd_streams (stream_id, stream_uuid, stream_version)
+  VALUES (0, '$all', 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS es_bench.cmd_events (
+  event_id   uuid        PRIMARY KEY,
+  event_type text        NOT NULL,
+  data       jsonb       NOT NULL,
+  metadata   jsonb,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS es_bench.cmd_stream_events (
+  event_id                uuid   NOT NULL
+                                 REFERENCES es_bench.cmd_events (event_id),
+  stream_id               bigint NOT NULL
+                                 REFERENCES es_bench.cmd_streams (stream_id),
+  stream_version          bigint NOT NULL,
+  original_stream_id      bigint REFERENCES es_bench.cmd_streams (stream_id),
+  original_stream_version bigint,
+  PRIMARY KEY (event_id, stream_id),
+  UNIQUE (stream_id, stream_version)
+);
+CREATE TABLE IF NOT EXISTS es_bench.physical_events
+  (LIKE es_events INCLUDING ALL);
+COMMIT;
+)sql";
+
+// The data-modifying CTEs run in the order their results are needed: `a`
+// (the $all row, locked) before `s` (the stream row), before the inserts,
+// which join `s` so that a failed expectation inserts nothing. Foreign keys
+// are checked at the end of the statement, as in commanded.
+const pg::statement bench_commanded_append{
+    "es_bench_commanded_append",
+    "WITH a AS (UPDATE es_bench.cmd_streams "
+    "SET stream_version = stream_version + cardinality($3::uuid[]) "
+    "WHERE stream_id = 0 "
+    "RETURNING stream_version - cardinality($3::uuid[]) AS base), "
+    "s AS (INSERT INTO es_bench.cmd_streams AS t (stream_uuid, stream_version) "
+    "SELECT $1, cardinality($3::uuid[]) FROM a "
+    "ON CONFLICT (stream_uuid) DO UPDATE "
+    "SET stream_version = t.stream_version + EXCLUDED.stream_version "
+    "WHERE t.stream_version = $2::bigint "
+    "RETURNING t.stream_id, t.stream_version - cardinality($3::uuid[]) "
+    "AS base), "
+    "x AS (SELECT * FROM unnest($3::uuid[], $4::text[], $5::jsonb[], "
+    "$6::jsonb[], $7::bigint[]) WITH ORDINALITY "
+    "AS x(id, type, data, meta, us, ord)), "
+    "e AS (INSERT INTO es_bench.cmd_events (event_id, event_type, data, "
+    "metadata, created_at) SELECT x.id, x.type, x.data, x.meta, "
+    "'epoch'::timestamptz + x.us * interval '1 microsecond' FROM x, s "
+    "RETURNING event_id), "
+    "l AS (INSERT INTO es_bench.cmd_stream_events (event_id, stream_id, "
+    "stream_version, original_stream_id, original_stream_version) "
+    "SELECT x.id, 0, a.base + x.ord, s.stream_id, s.base + x.ord "
+    "FROM x, a, s WHERE EXISTS (SELECT 1 FROM e) "
+    "RETURNING 1) "
+    "INSERT INTO es_bench.cmd_stream_events (event_id, stream_id, "
+    "stream_version, original_stream_id, original_stream_version) "
+    "SELECT x.id, s.stream_id, s.base + x.ord, s.stream_id, s.base + x.ord "
+    "FROM x, s WHERE EXISTS (SELECT 1 FROM l) ORDER BY x.ord "
+    "RETURNING stream_version",
+    7};
+
+const pg::statement bench_physical_insert{
+    "es_bench_physical_insert",
+    "INSERT INTO es_bench.physical_events (event_id, stream_id, "
+    "stream_version, event_type, event_version, data, metadata, created_at) "
+    "SELECT gen_random_uuid(), $1, $2::bigint + g, $4, 1, $5::jsonb, "
+    "$6::jsonb, clock_timestamp() FROM generate_series(1, $3::bigint) AS g",
+    6};
+
+const pg::statement bench_plain_insert{
+    "es_bench_plain_insert",
+    "INSERT INTO es_bench.physical_events (event_id, stream_id, "
+    "stream_version, event_type, event_version, data, metadata, created_at) "
+    "SELECT x.id, $1, $2::bigint + x.ord, x.type, x.ver, x.data, x.meta, "
+    "'epoch'::timestamptz + x.us * interval '1 microsecond' "
+    "FROM unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], "
+    "$7::jsonb[], $8::bigint[]) WITH ORDINALITY "
+    "AS x(id, type, ver, data, meta, us, ord) ORDER BY x.ord "
+    "RETURNING stream_version",
+    8};
+
+std::vector<const pg::statement*> bench_statements() {
+  return {&bench_commanded_append, &bench_physical_insert,
+          &bench_plain_insert};
+}
 
 const pg::statement relaxed_commit{
     "es_relaxed_commit",

@@ -112,11 +112,57 @@ extern const pg::statement reserve_positions; // ()
 ///   -> global_position, stream_version
 extern const pg::statement append_events;
 
-/// Benchmark baseline only (tools/es_bench.cpp; the store never uses it):
-/// lock_streams + reserve_positions + append_events for exactly one stream
+/// Benchmark baseline only (tools/bench/baselines.cpp; the store never uses
+/// it): lock_streams + reserve_positions + append_events for exactly one stream
 /// as one autocommit statement (one transaction per call). Same parameters
 /// (arrays of one stream) and result as `append_events`.
 extern const pg::statement bench_baseline_insert;
+
+// -- Benchmark baselines (tools/bench/baselines.hpp) -------------------------
+//
+// The tables below live in a schema of their own, `es_bench`, created by
+// `bench_schema`; the store never reads or writes them and they never touch
+// the store's tables. Only es-bench uses these statements.
+
+/// Plain SQL, idempotent and safe to run from several processes at once
+/// (serialized by a transaction-level advisory lock): creates the schema
+/// `es_bench` with (a) a commanded/eventstore-style store (streams with a
+/// `$all` row, stream_id 0; events; stream_events linking each event to
+/// its stream and to `$all`), and (b) `physical_events`, a copy of
+/// es_events' columns, constraints and indexes (not its triggers), for the
+/// physical limit and the plain inserts. Needs
+/// the store's schema (migrations) in place.
+extern const char* const bench_schema;
+
+/// A commanded/eventstore-style append to one stream, as one autocommit
+/// statement: first the global `$all` row is updated under its row lock
+/// (held until COMMIT, so appends from all streams commit one after the
+/// other: the price of its gap-free global order), then the stream's row
+/// (created on first append) is moved on if its version equals `expected`,
+/// then the events are inserted and linked to the stream and to `$all`.
+/// Nothing is inserted when the version does not match (no row returned).
+/// (stream, expected, ids[], types[], data[], metadata[], created_us[])
+///   -> stream_version of each event, in event order
+extern const pg::statement bench_commanded_append;
+
+/// The physical limit: `count` events inserted by the server itself
+/// (generate_series) into `es_bench.physical_events`, into stream `stream`
+/// at versions first+1 .. first+count, each with the given type and JSON.
+/// (stream, first, count, type, data, metadata) -> affected rows
+extern const pg::statement bench_physical_insert;
+
+/// The plainest append: one prepared multi-row INSERT into
+/// `es_bench.physical_events` (es_events' columns and indexes, no trigger),
+/// no stream lock, no position reservation; only the unique index on
+/// (stream_id, stream_version) stops a conflicting writer. Versions are
+/// after+1 .. after+n in event order.
+/// (stream, after, ids[], types[], versions[], data[], metadata[],
+///  created_us[]) -> stream_version of each event, in event order
+extern const pg::statement bench_plain_insert;
+
+/// Every benchmark statement above, for the test that prepares and runs
+/// them (after `bench_schema`).
+std::vector<const pg::statement*> bench_statements();
 
 /// Turns off synchronous_commit for the rest of the transaction (a relaxed
 /// append: acknowledged before its WAL reaches disk). () -> 'off'

@@ -27,6 +27,96 @@ BOOST_AUTO_TEST_CASE(every_statement_prepares) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(bench_statements_prepare_and_do_what_they_say) {
+  // es-bench's baselines (tools/bench/baselines.hpp): their schema is
+  // idempotent, every statement prepares, the commanded-style append moves
+  // the stream and the global $all row and writes nothing on a wrong
+  // expected version, the physical insert writes the rows it is asked for.
+  auto store = test::open_store();
+  auto& conn = store.connection();
+  for (int i = 0; i < 2; ++i) {
+    auto created = conn.exec_sql(sql::bench_schema);
+    BOOST_REQUIRE_MESSAGE(created, error_of(created));
+  }
+  for (auto* stmt : sql::bench_statements()) {
+    auto err = conn.prepare(*stmt);
+    BOOST_TEST(!err, stmt->name << ": " << describe(err));
+    pg::result desc{PQdescribePrepared(conn.native(), stmt->name)};
+    BOOST_TEST(PQnparams(desc.get()) == stmt->param_count, stmt->name);
+  }
+  auto all_version = [&] {
+    auto res = conn.exec_sql("SELECT stream_version FROM es_bench.cmd_streams "
+                             "WHERE stream_id = 0");
+    BOOST_REQUIRE(res && res->rows() == 1);
+    return res->int64(0, 0);
+  };
+  auto append = [&](const std::string& stream, int64_t expected, int n) {
+    pg::array_literal ids, types, data, meta, created;
+    for (int i = 0; i < n; ++i) {
+      ids.add(to_string(uuid::v7()));
+      types.add("PlayerJoined");
+      data.add("{\"player_id\":\"1\"}");
+      meta.add("{}");
+      created.add(int64_t{1'700'000'000'000'000});
+    }
+    pg::params args;
+    args.add(stream).add(expected).add(ids.finish()).add(types.finish())
+        .add(data.finish()).add(meta.finish()).add(created.finish());
+    auto res = conn.exec(sql::bench_commanded_append, args);
+    BOOST_REQUIRE_MESSAGE(res, error_of(res));
+    std::vector<int64_t> versions;
+    for (int r = 0; r < res->rows(); ++r)
+      versions.push_back(res->int64(r, 0));
+    return versions;
+  };
+  auto stream = test::unique_stream("cmd");
+  auto before = all_version();
+  BOOST_TEST(append(stream, 0, 2) == (std::vector<int64_t>{1, 2}),
+             boost::test_tools::per_element());
+  BOOST_TEST(append(stream, 2, 1) == (std::vector<int64_t>{3}),
+             boost::test_tools::per_element());
+  BOOST_TEST(all_version() == before + 3);
+  // A wrong expectation: no rows, the stream's events stay three.
+  BOOST_TEST(append(stream, 1, 1).empty());
+  auto linked = conn.exec_sql(
+      ("SELECT count(*) FROM es_bench.cmd_stream_events l "
+       "JOIN es_bench.cmd_streams s ON s.stream_id = l.stream_id "
+       "WHERE s.stream_uuid = '" + stream + "'").c_str());
+  BOOST_REQUIRE(linked);
+  BOOST_TEST(linked->int64(0, 0) == 3);
+  pg::params bulk;
+  bulk.add(test::unique_stream("phys")).add(int64_t{0}).add(int64_t{5})
+      .add("PlayerJoined").add("{\"player_id\":\"1\"}").add("{}");
+  auto inserted = conn.exec(sql::bench_physical_insert, bulk);
+  BOOST_REQUIRE_MESSAGE(inserted, error_of(inserted));
+  BOOST_TEST(inserted->affected() == 5);
+  // The plain insert: versions after the given one; the unique index is its
+  // only guard.
+  auto plain = [&](const std::string& target, int64_t after) {
+    pg::array_literal ids, types, versions, data, meta, created;
+    for (int i = 0; i < 2; ++i) {
+      ids.add(to_string(uuid::v7()));
+      types.add("PlayerJoined");
+      versions.add(int64_t{1});
+      data.add("{}");
+      meta.add("{}");
+      created.add(int64_t{1'700'000'000'000'000});
+    }
+    pg::params args;
+    args.add(target).add(after).add(ids.finish()).add(types.finish())
+        .add(versions.finish()).add(data.finish()).add(meta.finish())
+        .add(created.finish());
+    return conn.exec(sql::bench_plain_insert, args);
+  };
+  auto plain_stream = test::unique_stream("plain");
+  auto first = plain(plain_stream, 0);
+  BOOST_REQUIRE_MESSAGE(first, error_of(first));
+  BOOST_REQUIRE_EQUAL(first->rows(), 2);
+  BOOST_TEST(first->int64(0, 0) == 1);
+  BOOST_TEST(first->int64(1, 0) == 2);
+  BOOST_TEST(!plain(plain_stream, 1)); // version 2 is taken
+}
+
 BOOST_AUTO_TEST_CASE(relaxed_commit_applies_to_its_transaction_only) {
   // A relaxed append runs `relaxed_commit` inside its pipeline (one implicit
   // transaction): the setting must hold for that transaction, where the

@@ -1,4 +1,4 @@
-// Statistics of tools/es_bench.cpp as small pure functions (no clocks, no
+// Statistics of es-bench (tools/bench/) as small pure functions (no clocks, no
 // I/O), so they can be unit-tested on their own.
 //
 // Percentiles use the nearest-rank method on sorted samples: the p-th
@@ -52,6 +52,7 @@ struct summary {
   double events_per_s = 0;
   double p50_ms = 0;
   double p99_ms = 0;
+  double p999_ms = 0;
   double max_ms = 0;
 };
 
@@ -68,6 +69,7 @@ inline summary summarize(std::vector<double> latencies_ms, size_t events,
   out.events_per_s = rate(events, seconds);
   out.p50_ms = percentile(latencies_ms, 50);
   out.p99_ms = percentile(latencies_ms, 99);
+  out.p999_ms = percentile(latencies_ms, 99.9);
   out.max_ms = percentile(latencies_ms, 100);
   return out;
 }
