@@ -534,10 +534,8 @@ pool_actor::behavior_type connection_supervisor(
           return make_error(ec::unavailable,
                             "the event store is shutting down");
         }
-        if (auto err = breaker_rejects(self, now)) {
-          ++st.counters.rejected;
-          return err;
-        }
+        // An open breaker spares the server connection attempts, not the
+        // caller its wait: the append queues up to its deadline (DESIGN 8).
         auto id = st.next_id++;
         storage::pending p{id, cmd.part.stream, cmd.part.events.size(),
                            bytes_of(cmd.part), cmd.deadline};

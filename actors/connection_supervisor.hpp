@@ -35,11 +35,14 @@
 //
 // Circuit breaker. Every transaction and every reconnect attempt is a call
 // through `storage::circuit_breaker`; only connection failures count
-// against it (an SQL error, a conflict, never does). While it is open,
-// appends and reads fail at once with `ec::circuit_open` and a retry-after,
-// appends already queued keep waiting for their deadline, and no
-// connection is attempted; when it half-opens, one reconnect attempt (or
-// transaction) probes the server.
+// against it (an SQL error, a conflict, never does). While it is open, no
+// connection is attempted (the store does not hammer a dead server), reads
+// fail at once with `ec::circuit_open` and a retry-after, and appends wait
+// in the outage queue like any other append while the server is down: up
+// to their deadline and the queue's bound (DESIGN, guarantee 8), then they
+// fail with `timeout` or `unavailable`. When it half-opens, one reconnect
+// attempt (or transaction) probes the server, and the queued appends
+// commit once a connection is back.
 //
 // Watchdog. A worker that has not answered a request within
 // `query_timeout` is stuck on a server that stopped answering (a stalled
