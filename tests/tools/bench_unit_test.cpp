@@ -93,7 +93,10 @@ BOOST_AUTO_TEST_CASE(append_takes_its_options_in_both_forms) {
 BOOST_AUTO_TEST_CASE(bad_values_name_the_option) {
   BOOST_TEST(parse_error({"--scenario", "append", "--batch", "10", "--streams",
                           "x", "--events", "400"}) ==
-             "--streams: expected an integer in 1-4096, got 'x'");
+             "--streams: expected an integer in 1-100000, got 'x'");
+  BOOST_TEST(parse_error({"--scenario", "append", "--batch", "10", "--streams",
+                          "5000", "--events", "40000"}) ==
+             "--streams: expected an integer in 1-4096, got '5000'");
   BOOST_TEST(parse_error({"--scenario", "catchup", "--events", "0"}) ==
              "--events: expected an integer in 1-100000000, got '0'");
   BOOST_TEST(parse_error({"--scenario", "read-all", "--page=20000"}) ==
@@ -102,7 +105,8 @@ BOOST_AUTO_TEST_CASE(bad_values_name_the_option) {
              "--rate: expected an integer in 1-1000000, got '-1'");
   BOOST_TEST(parse_error({"--scenario", "sideways"}) ==
              "--scenario: unknown scenario 'sideways' (known: append, "
-             "append-multi, read-stream, read-all, catchup, fanout, outage)");
+             "append-multi, read-stream, read-all, catchup, fanout, outage, "
+             "memory)");
   BOOST_TEST(parse_error({"--scenario", "append", "--scheduler", "fifo"}) ==
              "--scheduler: unknown policy 'fifo' (known: stealing, "
              "sharing)");
@@ -167,6 +171,17 @@ BOOST_AUTO_TEST_CASE(scenario_defaults) {
   BOOST_TEST(out.outage_ms == 5000u);
   BOOST_TEST(parse_error({"--scenario", "outage", "--outage-ms", "0"}) ==
              "--outage-ms: expected an integer in 1-60000, got '0'");
+  options mem;
+  BOOST_TEST(parse_error({"--scenario", "memory"}, mem) == "");
+  BOOST_TEST(mem.streams == 10'000u);
+  BOOST_TEST(mem.subscribers == 1000u);
+  BOOST_TEST(mem.events == 100u);
+  options mem2;
+  BOOST_TEST(parse_error({"--scenario", "memory", "--streams", "20000",
+                          "--subscribers", "10", "--events", "5"},
+                         mem2) == "");
+  BOOST_TEST(mem2.streams == 20'000u);
+  BOOST_TEST(mem2.subscribers == 10u);
 }
 
 BOOST_AUTO_TEST_CASE(dsn_from_the_environment_unless_given) {

@@ -23,14 +23,14 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 /// Counts answers; the main thread waits for all of them.
-struct countdown {
+struct answer_count {
   std::mutex mtx;
   std::condition_variable cv;
   size_t left;
   size_t failures = 0;
   std::string first_failure;
 
-  explicit countdown(size_t n) : left(n) {}
+  explicit answer_count(size_t n) : left(n) {}
 
   void done(const caf::error* err = nullptr) {
     std::lock_guard<std::mutex> guard{mtx};
@@ -50,7 +50,7 @@ struct countdown {
 /// `window` appends in flight.
 caf::behavior toucher(caf::event_based_actor* self, node_actor node,
                       std::string category, event_data tmpl, size_t total,
-                      size_t window, std::shared_ptr<countdown> answers) {
+                      size_t window, std::shared_ptr<answer_count> answers) {
   auto next = std::make_shared<size_t>(0);
   auto send_one = std::make_shared<std::function<void()>>();
   *send_one = [=] {
@@ -98,7 +98,7 @@ caf::expected<memory_result> run_memory(caf::actor_system& sys, store& st,
   out.start_mib = resident_mib();
   auto deadline = clock_type::now() + plan.timeout;
   // -- Streams touched, then idle.
-  auto touched = std::make_shared<countdown>(plan.streams);
+  auto touched = std::make_shared<answer_count>(plan.streams);
   auto worker = sys.spawn(toucher, st.node(), category + "s", tmpl,
                           plan.streams, std::max<size_t>(plan.concurrency, 1),
                           touched);

@@ -11,7 +11,7 @@ namespace es::bench {
 const std::vector<std::string>& scenario_names() {
   static const std::vector<std::string> names{
       "append",  "append-multi", "read-stream", "read-all",
-      "catchup", "fanout",       "outage"};
+      "catchup", "fanout",       "outage",    "memory"};
   return names;
 }
 
@@ -25,6 +25,8 @@ const char* const synopsis =
     "       es-bench --scenario fanout --subscribers K --events N --rate R\n"
     "       es-bench --scenario outage [--events N] [--rate R] "
     "[--outage-ms D]\n"
+    "       es-bench --scenario memory [--streams S] [--subscribers K] "
+    "[--events N]\n"
     "                [--pool-size P] [--dsn DSN] [--data-dir DIR] [--json]\n"
     "                [--scheduler stealing|sharing] [--callers "
     "actors|threads]\n"
@@ -80,13 +82,19 @@ const char* const details =
     "                    (embedded cluster only); prints acknowledged,\n"
     "                    failed, lost and duplicated (both must be 0) and\n"
     "                    recovery_ms\n"
+    "     memory         resident memory: S streams (default 10,000) touched\n"
+    "                    with one event each, then again once every stream\n"
+    "                    actor is passivated; then K subscribers (default\n"
+    "                    1,000) on their own subscriptions, live, after N\n"
+    "                    events (default 100) reached them all\n"
     "  --subscribers K   fanout: subscribers (1-10000)\n"
     "  --rate R          fanout, outage: events appended per second\n"
     "                    (1-1000000)\n"
     "  --outage-ms D     outage: how long PostgreSQL is down (1-60000)\n"
     "  --batch B         events per call (per stream for append-multi;\n"
     "                    1-10000)\n"
-    "  --streams S       streams (append: one caller each; 1-4096)\n"
+    "  --streams S       streams (append: one caller each, 1-4096; memory:\n"
+    "                    1-100000)\n"
     "  --events N        events in total per path (1-100000000)\n"
     "  --page K          read-stream, read-all: events per page (1-10000)\n"
     "  --pool-size P     connections of the actor runtime's pool and most\n"
@@ -203,7 +211,7 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
       err = count(1, defaults::max_events_per_append, out.batch);
       has_batch = true;
     } else if (name == "--streams") {
-      err = count(1, 4096, out.streams);
+      err = count(1, 100'000, out.streams);
       has_streams = true;
     } else if (name == "--events") {
       err = count(1, 100'000'000, out.events);
@@ -263,6 +271,18 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
       out.outage_ms = default_outage_ms;
     return std::nullopt;
   }
+  if (sc == "memory") {
+    if (!has_streams)
+      out.streams = default_memory_streams;
+    if (out.subscribers == 0)
+      out.subscribers = default_memory_subscribers;
+    if (!has_events)
+      out.events = default_memory_events;
+    return std::nullopt;
+  }
+  if (has_streams && out.streams > 4096)
+    return "--streams: expected an integer in 1-4096, got '" +
+           std::to_string(out.streams) + "'";
   if (!has_events)
     return "missing --events";
   if (sc == "catchup")

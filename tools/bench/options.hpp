@@ -56,6 +56,10 @@ inline constexpr size_t default_multi_streams = 20;
 inline constexpr size_t default_outage_ms = 5000;
 inline constexpr size_t default_outage_rate = 200;
 inline constexpr size_t default_outage_events = 3000;
+/// memory: issue 7's targets (10,000 streams, 1,000 subscribers).
+inline constexpr size_t default_memory_streams = 10'000;
+inline constexpr size_t default_memory_subscribers = 1000;
+inline constexpr size_t default_memory_events = 100;
 /// append-multi: each call spans this many streams at least and at most.
 inline constexpr size_t multi_min_streams = 2;
 inline constexpr size_t multi_max_streams = 5;

@@ -18,6 +18,8 @@ scenario_plan plan_for(const context& ctx) {
     return plan_fanout(ctx);
   if (name == "outage")
     return plan_outage(ctx);
+  if (name == "memory")
+    return plan_memory(ctx);
   return plan_append(ctx);
 }
 

@@ -10,7 +10,8 @@
 //
 // Files: scenario_append.cpp (append), scenario_multi.cpp (append-multi),
 // scenario_read.cpp (read-stream, read-all), scenario_catchup.cpp,
-// scenario_fanout.cpp, scenario_outage.cpp; the baselines they share are in baselines.hpp.
+// scenario_fanout.cpp, scenario_outage.cpp, scenario_memory.cpp (over
+// memory.hpp); the baselines they share are in baselines.hpp.
 #pragma once
 
 #include "tools/bench/reporter.hpp"
@@ -48,6 +49,7 @@ scenario_plan plan_read_all(const context& ctx);
 scenario_plan plan_catchup(const context& ctx);
 scenario_plan plan_fanout(const context& ctx);
 scenario_plan plan_outage(const context& ctx);
+scenario_plan plan_memory(const context& ctx);
 
 /// The figures of a throughput-and-latency path, in print order:
 /// events_per_s, p50_ms, p99_ms, p999_ms, max_ms, calls, seconds.

@@ -190,12 +190,15 @@ caf::error wait_for_pool(store& st, size_t pool_size,
   }
 }
 
-caf::expected<store> start_store(caf::actor_system& sys, const options& opts,
-                                 const std::string& dsn,
-                                 const std::string& what) {
+caf::expected<store>
+start_store(caf::actor_system& sys, const options& opts, const std::string& dsn,
+            const std::string& what,
+            const std::function<void(node_options&)>& tune) {
   node_options nopts;
   nopts.dsn = dsn;
   nopts.pool_size = opts.pool_size;
+  if (tune)
+    tune(nopts);
   auto started = es::start(sys, nopts);
   if (!started)
     return in_context(started.error(), what + ": cannot start the store");

@@ -24,6 +24,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -181,10 +182,12 @@ struct bench_system_config : caf::actor_system_config {
 caf::error wait_for_pool(store& st, size_t pool_size,
                          std::chrono::seconds limit);
 
-/// Starts the store on `dsn` with the pool size of `opts` and waits until
-/// every connection is up.
-caf::expected<store> start_store(caf::actor_system& sys, const options& opts,
-                                 const std::string& dsn,
-                                 const std::string& what);
+/// Starts the store on `dsn` with the pool size of `opts` (and what `tune`
+/// changes in the node's options, if given) and waits until every
+/// connection is up.
+caf::expected<store>
+start_store(caf::actor_system& sys, const options& opts, const std::string& dsn,
+            const std::string& what,
+            const std::function<void(node_options&)>& tune = {});
 
 } // namespace es::bench
