@@ -34,6 +34,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <stdlib.h> // mkdtemp
@@ -169,6 +170,18 @@ int run(const options& opts) {
     std::cerr << "es-bench: --benchmark_filter matched no path of scenario "
               << plan.spec.scenario << "\n";
     return exit_usage;
+  }
+  if (!opts.csv.empty()) {
+    bool fresh = !std::filesystem::exists(opts.csv)
+                 || std::filesystem::file_size(opts.csv) == 0;
+    std::ofstream csv{opts.csv, std::ios::app};
+    if (fresh)
+      csv << csv_header << '\n';
+    csv << to_csv_rows(plan.spec, reporter.paths());
+    if (!csv) {
+      std::cerr << "es-bench: --csv: cannot write " << opts.csv << "\n";
+      return exit_failed;
+    }
   }
   return reporter.failed() ? exit_failed : exit_ok;
 }

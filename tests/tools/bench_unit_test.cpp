@@ -274,6 +274,34 @@ BOOST_AUTO_TEST_CASE(one_json_line_with_every_path_and_ratio) {
   BOOST_TEST(!doc.HasMember("errors"));
 }
 
+BOOST_AUTO_TEST_CASE(csv_rows_are_long_form_with_the_config) {
+  auto spec = append_spec();
+  std::vector<path_figures> paths{
+      figures("store", {{"events_per_s", 3000}, {"p99_ms", 2.5}}),
+      figures("raw", {{"events_per_s", 1500}}, "broke, badly"),
+  };
+  auto rows = to_csv_rows(spec, paths);
+  BOOST_TEST(std::string{csv_header} == "scenario,config,path,figure,value");
+  std::istringstream in{rows};
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  BOOST_REQUIRE_EQUAL(lines.size(), 4u);
+  auto config = lines[0].substr(7, lines[0].find(",store,") - 7);
+  BOOST_TEST(lines[0].rfind("append,", 0) == 0u);
+  BOOST_TEST(config.find("batch=10") != std::string::npos);
+  BOOST_TEST(config.find("callers=actors") != std::string::npos);
+  BOOST_TEST(config.find(',') == std::string::npos);
+  BOOST_TEST(lines[0] == "append," + config + ",store,events_per_s,3000");
+  BOOST_TEST(lines[1] == "append," + config + ",store,p99_ms,2.5");
+  BOOST_TEST(lines[2] == "append," + config + ",raw,events_per_s,1500");
+  BOOST_TEST(lines[3] == "append," + config + ",raw,error,1");
+  // Ratios of successful paths only: raw failed, so none.
+  paths[1].error.clear();
+  auto with_ratio = to_csv_rows(spec, paths);
+  BOOST_TEST(with_ratio.find(",ratio,store/raw,2\n") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(failed_paths_are_listed_with_their_error) {
   auto spec = append_spec();
   std::vector<path_figures> paths{

@@ -104,6 +104,8 @@ const char* const details =
     "  --data-dir DIR    data dir of the embedded cluster (default: a fresh\n"
     "                    temp dir under /var/tmp, removed at the end)\n"
     "  --json            print one JSON line instead of the table\n"
+    "  --csv FILE        also append the figures to FILE, one row per figure\n"
+    "                    (scenario,config,path,figure,value; scripts/bench)\n"
     "  --scheduler NAME  CAF scheduler policy: 'sharing' (one queue and a\n"
     "                    condition variable; the default but for fanout,\n"
     "                    where stealing's polling idle workers cost more\n"
@@ -184,7 +186,7 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
     static const std::vector<std::string> known{
         "--scenario", "--batch",    "--streams",   "--events",  "--pool-size",
         "--dsn",      "--data-dir", "--scheduler", "--callers", "--subscribers",
-        "--rate",     "--page",     "--outage-ms"};
+        "--rate",     "--page",     "--outage-ms", "--csv"};
     if (!one_of(name, known))
       return "unknown argument '" + arg + "'";
     if (!value) {
@@ -241,6 +243,10 @@ std::optional<std::string> parse(const std::vector<std::string>& args,
         return "--scheduler: unknown policy '" + *value +
                "' (known: stealing, sharing)";
       out.scheduler = *value;
+    } else if (name == "--csv") {
+      if (value->empty())
+        return "--csv: empty path";
+      out.csv = *value;
     } else { // --data-dir
       if (value->empty())
         return "--data-dir: empty path";

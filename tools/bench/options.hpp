@@ -43,6 +43,8 @@ struct options {
   /// Who calls the store on the append actor path: "actors" or "threads".
   std::string callers = "actors";
   bool json = false;
+  /// Appends the run's figures to this CSV file (created with its header).
+  std::string csv;
   bool help = false;
   /// Arguments for Google Benchmark ("--benchmark_..."), in order.
   std::vector<std::string> benchmark_args;

@@ -150,6 +150,42 @@ std::string to_json(const report_spec& spec,
   return buf.GetString();
 }
 
+std::string to_csv_rows(const report_spec& spec,
+                        const std::vector<path_figures>& paths) {
+  // Fields never hold commas or quotes: parameters are numbers, flags and
+  // policy names; a stray comma would break a row, so it becomes ';'.
+  auto field = [](std::string text) {
+    for (auto& c : text)
+      if (c == ',' || c == '"' || c == '\n')
+        c = ';';
+    return text;
+  };
+  std::string config;
+  for (auto& [key, value] : spec.params) {
+    if (!config.empty())
+      config += ' ';
+    config += key + '=';
+    if (auto* s = std::get_if<std::string>(&value))
+      config += *s;
+    else if (auto* d = std::get_if<double>(&value))
+      config += json_number(*d);
+    else
+      config += std::get<bool>(value) ? "true" : "false";
+  }
+  auto prefix = field(spec.scenario) + ',' + field(config) + ',';
+  std::string out;
+  for (auto& p : paths) {
+    for (auto& [name, value] : p.counters)
+      out += prefix + field(p.path) + ',' + field(name) + ','
+             + json_number(value) + '\n';
+    if (!p.error.empty())
+      out += prefix + field(p.path) + ",error,1\n";
+  }
+  for (auto& [name, value] : compute_ratios(spec, paths))
+    out += prefix + "ratio," + field(name) + ',' + json_number(value) + '\n';
+  return out;
+}
+
 std::string to_table(const report_spec& spec,
                      const std::vector<path_figures>& paths) {
   std::ostringstream out;

@@ -103,6 +103,17 @@ std::string to_json(const report_spec& spec,
 std::string to_table(const report_spec& spec,
                      const std::vector<path_figures>& paths);
 
+/// The header of es-bench's CSV (`--csv FILE`): one row per figure, in
+/// long form, so that runs of every scenario share one file.
+inline constexpr const char* csv_header = "scenario,config,path,figure,value";
+
+/// The rows of one run (newline-ended): every path's figures, then each
+/// ratio as path "ratio". `config` is the run's parameters as
+/// "name=value" joined by spaces (no commas or quotes in any field);
+/// a failed path's row has figure "error" and value 1.
+std::string to_csv_rows(const report_spec& spec,
+                        const std::vector<path_figures>& paths);
+
 /// Figures recorded by the benchmarks themselves, for paths that failed:
 /// Google Benchmark drops the counters of a run that called SkipWithError,
 /// and a failed fan-out must still print how much was delivered.
