@@ -202,6 +202,8 @@ config::config() {
       .add(gc.min_parallel_group, "group-commit-min-parallel",
            "appends that must wait before a group starts beside one in "
            "flight")
+      .add(gc.min_parallel_events, "group-commit-min-parallel-events",
+           "or the events that must wait, in however few appends")
       .add(gc.max_queue_items, "outage-queue-max-items",
            "most appends waiting for a transaction")
       .add(gc.max_queue_bytes, "outage-queue-max-bytes",

@@ -20,6 +20,8 @@ caf::error validate(const commit_queue_options& opts) {
     return bad("group-commit-max-bytes");
   if (opts.min_parallel_group == 0)
     return bad("group-commit-min-parallel");
+  if (opts.min_parallel_events == 0)
+    return bad("group-commit-min-parallel-events");
   if (opts.max_queue_items == 0)
     return bad("outage-queue-max-items");
   if (opts.max_queue_bytes == 0)
@@ -55,6 +57,7 @@ caf::error commit_queue::enqueue(pending item, time_point now) {
     turns_.push_back(item.stream);
   ++size_;
   bytes_ += item.bytes;
+  events_ += item.events;
   deadlines_.insert(item.deadline);
   i->second.push_back(std::move(item));
   return {};
@@ -88,6 +91,7 @@ std::vector<pending> commit_queue::next_group(time_point now) {
     bytes += item.bytes;
     --size_;
     bytes_ -= item.bytes;
+    events_ -= item.events;
     forget_deadline(item.deadline);
     group.push_back(std::move(item));
     queue.pop_front();
@@ -116,6 +120,7 @@ std::vector<pending> commit_queue::expire(time_point now) {
         if (expired(x)) {
           --size_;
           bytes_ -= x.bytes;
+          events_ -= x.events;
           result.push_back(std::move(x));
         } else {
           kept.push_back(std::move(x));

@@ -8,9 +8,11 @@
 // group is retried without it: storage/event_store.hpp).
 //
 // When to start a group is the queue's call too (`ready`): at once when no
-// group is in flight, else only once `min_parallel_group` appends wait, so
-// that under load the groups grow instead of the number of concurrent
-// transactions (which share the same CPUs with less to amortize).
+// group is in flight, else only once `min_parallel_group` appends or
+// `min_parallel_events` events wait, so that under load small appends make
+// the groups grow instead of the number of concurrent transactions (which
+// share the same CPUs with less to amortize), while large appends, which
+// fill a transaction on their own, still use every connection.
 //
 // Groups are fair and bounded. Streams take turns (round-robin), each
 // contributing its oldest waiting append before any stream contributes a
@@ -71,6 +73,8 @@ struct commit_queue_options {
   /// Appends that must wait before a group starts beside one in flight.
   /// >= 1 (1: start a group whenever a connection is free).
   size_t min_parallel_group = defaults::group_commit_min_parallel;
+  /// Or events that must wait, whatever the number of appends. >= 1.
+  size_t min_parallel_events = defaults::group_commit_min_parallel_events;
   /// Most appends waiting. >= 1.
   size_t max_queue_items = defaults::outage_queue_max_items;
   /// Most bytes waiting. >= 1.
@@ -105,9 +109,12 @@ public:
 
   /// Whether a free connection should take a group now, with `in_flight`
   /// groups being written: something waits, and either nothing is in
-  /// flight or at least `min_parallel_group` appends wait.
+  /// flight, or at least `min_parallel_group` appends or
+  /// `min_parallel_events` events wait.
   bool ready(size_t in_flight) const noexcept {
-    return size_ > 0 && (in_flight == 0 || size_ >= opts_.min_parallel_group);
+    return size_ > 0
+           && (in_flight == 0 || size_ >= opts_.min_parallel_group
+               || events_ >= opts_.min_parallel_events);
   }
 
   /// Removes and returns every append whose deadline is at or before `now`,
@@ -122,6 +129,9 @@ public:
 
   /// Bytes waiting.
   size_t bytes() const noexcept { return bytes_; }
+
+  /// Events waiting.
+  size_t events() const noexcept { return events_; }
 
   bool empty() const noexcept { return size_ == 0; }
 
@@ -143,6 +153,7 @@ private:
   std::multiset<time_point> deadlines_;
   size_t size_ = 0;
   size_t bytes_ = 0;
+  size_t events_ = 0;
 };
 
 } // namespace es::storage

@@ -130,6 +130,8 @@ BOOST_AUTO_TEST_CASE(the_example_file_holds_every_default) {
              == defaults::group_commit_max_bytes);
   BOOST_TEST(n.group_commit.min_parallel_group
              == defaults::group_commit_min_parallel);
+  BOOST_TEST(n.group_commit.min_parallel_events
+             == defaults::group_commit_min_parallel_events);
   BOOST_TEST(n.group_commit.max_queue_items
              == defaults::outage_queue_max_items);
   BOOST_TEST(n.group_commit.max_queue_bytes

@@ -94,6 +94,12 @@ BOOST_AUTO_TEST_CASE(defaults_come_from_config_and_are_valid) {
   BOOST_TEST(describe(err).find("group-commit-min-parallel")
                  != std::string::npos,
              describe(err));
+  opts = commit_queue_options{};
+  opts.min_parallel_events = 0;
+  err = validate(opts);
+  BOOST_TEST(describe(err).find("group-commit-min-parallel-events")
+                 != std::string::npos,
+             describe(err));
 }
 
 BOOST_FIXTURE_TEST_CASE(a_group_starts_at_once_when_none_is_in_flight,
@@ -120,6 +126,28 @@ BOOST_FIXTURE_TEST_CASE(beside_a_group_in_flight_the_next_waits_to_grow,
   BOOST_TEST(q.ready(3));
   // Taking the group empties the queue: the next waits again.
   BOOST_TEST(q.next_group(t0).size() == 3u);
+  BOOST_TEST(!q.ready(1));
+}
+
+BOOST_FIXTURE_TEST_CASE(beside_a_group_in_flight_enough_events_start_the_next,
+                        fixture) {
+  auto opts = roomy();
+  opts.min_parallel_group = 32;
+  opts.min_parallel_events = 200;
+  commit_queue q{opts};
+  // Two small appends wait for the transaction in flight...
+  add(q, "game-1", 10);
+  add(q, "game-2", 10);
+  BOOST_TEST(q.events() == 20u);
+  BOOST_TEST(!q.ready(1));
+  // ...two large ones fill a transaction of their own: another connection
+  // takes them.
+  add(q, "game-3", 100);
+  add(q, "game-4", 80);
+  BOOST_TEST(q.events() == 200u);
+  BOOST_TEST(q.ready(1));
+  BOOST_TEST(q.next_group(t0).size() == 4u);
+  BOOST_TEST(q.events() == 0u);
   BOOST_TEST(!q.ready(1));
 }
 
