@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -52,7 +53,10 @@ caf::behavior toucher(caf::event_based_actor* self, node_actor node,
                       std::string category, event_data tmpl, size_t total,
                       size_t window, std::shared_ptr<answer_count> answers) {
   auto next = std::make_shared<size_t>(0);
+  // The behavior owns the function; its answer handlers reach it weakly, so
+  // nothing keeps it alive past the actor.
   auto send_one = std::make_shared<std::function<void()>>();
+  std::weak_ptr<std::function<void()>> again = send_one;
   *send_one = [=] {
     if (*next >= total)
       return;
@@ -62,21 +66,18 @@ caf::behavior toucher(caf::event_based_actor* self, node_actor node,
     cmd.part = stream_append{category + "-" + std::to_string((*next)++),
                              expected_version::no_stream(), {std::move(ev)}};
     cmd.deadline = clock_type::now() + std::chrono::seconds{60};
+    auto answered = [answers, again](const caf::error* err) {
+      answers->done(err);
+      if (auto f = again.lock())
+        (*f)();
+    };
     self->request(node, std::chrono::seconds{65}, append_atom_v, std::move(cmd))
-        .then(
-            [=](append_result&) {
-              answers->done();
-              (*send_one)();
-            },
-            [=](caf::error& err) {
-              answers->done(&err);
-              (*send_one)();
-            });
+        .then([=](append_result&) { answered(nullptr); },
+              [=](caf::error& err) { answered(&err); });
   };
   for (size_t i = 0; i < window; ++i)
     (*send_one)();
-  // Breaks the cycle (the function holds itself) once the last answer left.
-  return {[=](timer_atom, uint64_t) { *send_one = nullptr; }};
+  return {[send_one](timer_atom, uint64_t) {}};
 }
 
 } // namespace
@@ -103,7 +104,6 @@ caf::expected<memory_result> run_memory(caf::actor_system& sys, store& st,
                           plan.streams, std::max<size_t>(plan.concurrency, 1),
                           touched);
   bool all = touched->wait_for(deadline - clock_type::now());
-  caf::anon_send(worker, timer_atom_v, uint64_t{0});
   caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
   if (!all)
     return make_error(ec::timeout, "memory: touching the streams took longer "
