@@ -38,17 +38,23 @@ struct fanout_result {
   double p50_ms = 0;
   double p99_ms = 0;
   double max_ms = 0;
+  /// From sending an append to its answer: the commit's share of p99_ms.
+  double commit_p50_ms = 0;
+  double commit_p99_ms = 0;
   size_t append_failures = 0;
 };
 
 /// Paces the appends of the fan-out: one event per append, `rate` per
 /// second on average, over 16 streams of `category`, without waiting for
 /// one to commit before the next goes (as many bot actors appending).
+/// Records each successful append's time from sending to its answer in
+/// `commit_ms` (written by this actor only; read once it is gone).
 caf::behavior fanout_appender(caf::event_based_actor* self,
                               es::node_actor node, std::string category,
                               es::event_data tmpl, size_t total, double rate,
                               std::shared_ptr<countdown> finished,
-                              std::shared_ptr<std::atomic<size_t>> failures) {
+                              std::shared_ptr<std::atomic<size_t>> failures,
+                              std::shared_ptr<std::vector<double>> commit_ms) {
   auto sent = std::make_shared<size_t>(0);
   auto t0 = clock_type::now();
   auto tick = [=] {
@@ -61,15 +67,20 @@ caf::behavior fanout_appender(caf::event_based_actor* self,
       cmd.part = es::stream_append{category + "-" + std::to_string(*sent % 16),
                                    es::expected_version::any(), {std::move(ev)}};
       cmd.deadline = clock_type::now() + std::chrono::seconds{60};
+      auto sent_at = clock_type::now();
       self->request(node, std::chrono::seconds{61}, es::append_atom_v,
                     std::move(cmd))
-          .then([=](es::append_result&) { finished->done(); },
-                [=](caf::error& err) {
-                  if (failures->fetch_add(1) == 0)
-                    spdlog::error("fanout: an append failed: {}",
-                                  es::describe(err));
-                  finished->done();
-                });
+          .then(
+              [=](es::append_result&) {
+                commit_ms->push_back(millis(clock_type::now() - sent_at));
+                finished->done();
+              },
+              [=](caf::error& err) {
+                if (failures->fetch_add(1) == 0)
+                  spdlog::error("fanout: an append failed: {}",
+                                es::describe(err));
+                finished->done();
+              });
     }
   };
   self->send(self, es::timer_atom_v, uint64_t{0});
@@ -160,10 +171,12 @@ caf::expected<fanout_result> run_fanout(const options& opts,
     }
   auto committed = std::make_shared<countdown>(n);
   auto failures = std::make_shared<std::atomic<size_t>>(0);
+  auto commit_ms = std::make_shared<std::vector<double>>();
+  commit_ms->reserve(n);
   auto t0 = clock_type::now();
   auto appender = sys.spawn(fanout_appender, store.node(), category, tmpl, n,
                             static_cast<double>(opts.rate), committed,
-                            failures);
+                            failures, commit_ms);
   committed->wait();
   auto append_seconds = seconds(clock_type::now() - t0);
   // Everything committed must arrive; allow a generous drain time.
@@ -193,6 +206,10 @@ caf::expected<fanout_result> run_fanout(const options& opts,
   out.p50_ms = lat.p50_ms;
   out.p99_ms = lat.p99_ms;
   out.max_ms = lat.max_ms;
+  auto commits = commit_ms->size();
+  auto commit = es::bench::summarize(std::move(*commit_ms), commits, elapsed);
+  out.commit_p50_ms = commit.p50_ms;
+  out.commit_p99_ms = commit.p99_ms;
   if (!complete)
     spdlog::error("fanout: {} of {} deliveries arrived", out.delivered,
                   out.expected);
@@ -219,9 +236,12 @@ scenario_plan plan_fanout(const context& ctx) {
   spec.columns = {{"expected", "expected", 0},  {"delivered", "delivered", 0},
                   {"duplicates", "duplicates", 0}, {"p50_ms", "p50 ms", 2},
                   {"p99_ms", "p99 ms", 2},        {"max_ms", "max ms", 2},
+                  {"commit_p99_ms", "commit p99 ms", 2},
                   {"append_rate", "appends/s", 0}};
   spec.notes = {"latency: from just before an event's append was sent to "
-                "its arrival at a subscriber (commit included)"};
+                "its arrival at a subscriber (commit included)",
+                "commit: from sending an append to its answer, the commit's "
+                "share of that latency"};
   plan.paths.push_back({"store", [&ctx] {
     const auto& opts = ctx.opts;
     spdlog::info("run {}: fan-out of {} events at {}/s to {} subscribers",
@@ -238,6 +258,8 @@ scenario_plan plan_fanout(const context& ctx) {
                     {"p50_ms", res->p50_ms},
                     {"p99_ms", res->p99_ms},
                     {"max_ms", res->max_ms},
+                    {"commit_p50_ms", res->commit_p50_ms},
+                    {"commit_p99_ms", res->commit_p99_ms},
                     {"append_rate", res->append_rate},
                     {"append_failures",
                      static_cast<double>(res->append_failures)},
