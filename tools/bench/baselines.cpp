@@ -53,27 +53,40 @@ caf::expected<int64_t> raw_call(pg::connection& conn, const std::string& stream,
   return landed(*res, 1, "raw", stream, version, n);
 }
 
+/// The per-event array parameters of the hand-written baselines (commanded,
+/// plain), each a PostgreSQL array literal.
+struct event_columns {
+  std::string ids, types, versions, data, meta, created;
+};
+
+event_columns columns_of(const std::vector<event_data>& events) {
+  pg::array_literal ids, types, versions, data, meta, created;
+  for (auto& ev : events) {
+    ids.add(to_string(ev.id));
+    types.add(ev.type);
+    versions.add(int64_t{ev.version});
+    data.add(ev.data);
+    meta.add(ev.metadata);
+    created.add(static_cast<int64_t>(ev.created_at.time_since_epoch().count()));
+  }
+  return {ids.finish(),  types.finish(), versions.finish(),
+          data.finish(), meta.finish(),  created.finish()};
+}
+
 /// One commanded-style call (sql::bench_commanded_append).
 caf::expected<int64_t> commanded_call(pg::connection& conn,
                                       const std::string& stream,
                                       int64_t version,
                                       std::vector<event_data> events) {
-  pg::array_literal ids, types, data, meta, created;
-  for (auto& ev : events) {
-    ids.add(to_string(ev.id));
-    types.add(ev.type);
-    data.add(ev.data);
-    meta.add(ev.metadata);
-    created.add(static_cast<int64_t>(ev.created_at.time_since_epoch().count()));
-  }
+  auto cols = columns_of(events);
   pg::params args;
   args.add(stream)
       .add(version)
-      .add(ids.finish())
-      .add(types.finish())
-      .add(data.finish())
-      .add(meta.finish())
-      .add(created.finish());
+      .add(cols.ids)
+      .add(cols.types)
+      .add(cols.data)
+      .add(cols.meta)
+      .add(cols.created);
   auto res = conn.exec(sql::bench_commanded_append, args);
   if (!res)
     return in_context(res.error(), "commanded: append to " + stream +
@@ -86,24 +99,16 @@ caf::expected<int64_t> commanded_call(pg::connection& conn,
 caf::expected<int64_t> plain_call(pg::connection& conn,
                                   const std::string& stream, int64_t version,
                                   std::vector<event_data> events) {
-  pg::array_literal ids, types, versions, data, meta, created;
-  for (auto& ev : events) {
-    ids.add(to_string(ev.id));
-    types.add(ev.type);
-    versions.add(int64_t{ev.version});
-    data.add(ev.data);
-    meta.add(ev.metadata);
-    created.add(static_cast<int64_t>(ev.created_at.time_since_epoch().count()));
-  }
+  auto cols = columns_of(events);
   pg::params args;
   args.add(stream)
       .add(version)
-      .add(ids.finish())
-      .add(types.finish())
-      .add(versions.finish())
-      .add(data.finish())
-      .add(meta.finish())
-      .add(created.finish());
+      .add(cols.ids)
+      .add(cols.types)
+      .add(cols.versions)
+      .add(cols.data)
+      .add(cols.meta)
+      .add(cols.created);
   auto res = conn.exec(sql::bench_plain_insert, args);
   if (!res)
     return in_context(res.error(), "plain: append to " + stream +
